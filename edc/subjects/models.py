@@ -1,0 +1,56 @@
+"""Subjects, from screening to off study."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+from edc.core.fields import PartialDateField
+from edc.core.models import SiteOwnedModel
+
+
+class SubjectStatus(models.TextChoices):
+    SCREENING = "screening", "Screening"
+    SCREEN_FAILED = "screen_failed", "Screen failed"
+    ENROLLED = "enrolled", "Enrolled"
+    ON_TREATMENT = "on_treatment", "On treatment"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    OFF_STUDY = "off_study", "Off study"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+
+
+class Subject(SiteOwnedModel):
+    screening_number = models.CharField(max_length=32)
+    subject_identifier = models.CharField(
+        max_length=32, blank=True, help_text="Assigned at enrollment; empty while screening."
+    )
+    status = models.CharField(max_length=20, choices=SubjectStatus.choices, default=SubjectStatus.SCREENING)
+    initials = models.CharField(max_length=4, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_date = PartialDateField(
+        help_text="YYYY, YYYY-MM or YYYY-MM-DD: many patients give only the year of birth."
+    )
+
+    lock_parents: ClassVar[tuple[str, ...]] = ("study",)
+
+    class Meta:
+        ordering = ["study__protocol_id", "site__code", "screening_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "screening_number"], name="subject_screening_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["study", "subject_identifier"],
+                condition=~models.Q(subject_identifier=""),
+                name="subject_identifier_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return self.subject_identifier or self.screening_number

@@ -1,0 +1,10 @@
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from edc.core.admin_site import site as admin_site
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin_site.urls),
+    path("api/", include("edc.api.urls")),
+]

@@ -1,0 +1,64 @@
+"""factory_boy factories shared by the test suite."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from edc.core.models import Membership, Role
+from edc.subjects.models import Subject
+from studies.models import Site, Study
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    is_staff = True
+    password = factory.django.Password("pw-for-tests")
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+        django_get_or_create = ("protocol_id",)
+
+    protocol_id = factory.Sequence(lambda n: f"TEST-{n:03d}")
+    title = factory.LazyAttribute(lambda s: f"Test study {s.protocol_id}")
+    short_title = factory.LazyAttribute(lambda s: s.protocol_id)
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    study = factory.SubFactory(StudyFactory)
+    code = factory.Sequence(lambda n: f"S{n:02d}")
+    name = factory.LazyAttribute(lambda s: f"Hospital {s.code}")
+    time_zone = "Asia/Shanghai"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    study = factory.LazyAttribute(lambda m: m.site.study if m.site else StudyFactory())
+    site = None
+    role = Role.SITE_COORDINATOR
+
+
+class SubjectFactory(factory.django.DjangoModelFactory):
+    """Built straight into the table: tests of the write path call the services themselves."""
+
+    class Meta:
+        model = Subject
+
+    site = factory.SubFactory(SiteFactory)
+    study = factory.LazyAttribute(lambda s: s.site.study)
+    screening_number = factory.Sequence(lambda n: f"SCR-{n:04d}")
+    sex = "F"
+    birth_date = "1961-05"
