@@ -128,6 +128,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Reverting to an old version from the admin history would bypass the reason-for-change write path.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 EDC_SHARED_DIR = Path(os.environ.get("EDC_SHARED_DIR", BASE_DIR.parent / "shared"))
 EDC_FIXTURES_DIR = BASE_DIR / "fixtures"
 

@@ -94,6 +94,11 @@ class AuditedModelAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope(super().get_queryset(request), request.user)
 
+    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any) -> Any:
+        # Without this, simple-history falls back to the history rows of a record the user cannot see.
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return scope(queryset, request.user, model=self.model)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
         return (*fields, "voided_at", "void_reason") if obj is not None else fields
