@@ -94,7 +94,9 @@ class AuditedModelAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope(super().get_queryset(request), request.user)
 
-    def get_history_queryset(self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any) -> Any:
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> Any:
         # Without this, simple-history falls back to the history rows of a record the user cannot see.
         queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
         return scope(queryset, request.user, model=self.model)
