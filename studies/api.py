@@ -1,0 +1,43 @@
+"""REST endpoints for the trial definitions (registered by edc/api/urls.py). Read-only.
+
+/api/studies/          the studies the user's memberships grant, each with its whole definition
+/api/studies/{id}/     one study ({id}: primary key)
+/api/forms/            the form registry (items with codelists)
+/api/forms/{code}/     one form by code
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from rest_framework import viewsets
+from rest_framework.routers import BaseRouter
+
+from edc.core.scoping import visible_studies
+from studies.models import FormDefinition, Study
+from studies.selectors import forms_with_items, studies_with_definition
+from studies.serializers import FormDefinitionSerializer, StudySerializer
+
+
+class StudyViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = StudySerializer
+    filterset_fields = ("protocol_id", "registry_id", "status")
+
+    def get_queryset(self) -> QuerySet[Study]:
+        return studies_with_definition(visible_studies(self.request.user)).order_by("protocol_id")
+
+
+class FormDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = FormDefinitionSerializer
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = ("active",)
+
+    def get_queryset(self) -> QuerySet[FormDefinition]:
+        # The registry is shared by all studies and holds no patient data: every signed-in user reads it.
+        return forms_with_items()
+
+
+def register(router: BaseRouter) -> None:
+    """Add this app's viewsets to the API router."""
+    router.register("studies", StudyViewSet, basename="study")
+    router.register("forms", FormDefinitionViewSet, basename="form")

@@ -1,0 +1,618 @@
+"""Trial definitions. See docs/definitions.md for the contract with the engines and the fixtures.
+
+Every definition model carries `assumption` (free text: why the object as a whole is ours, not the
+protocol's) and `assumptions` ({field: reason}); both blank mean the object is protocol text.
+Definitions are audited (simple-history) so that an amendment loaded later can be traced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone {value!r}.") from exc
+
+
+def mosteller_bsa(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
+    """Body surface area in m² by Mosteller: √(height cm × weight kg / 3600)."""
+    height_cm, weight_kg = Decimal(str(height_cm)), Decimal(str(weight_kg))
+    if height_cm <= 0 or weight_kg <= 0:
+        raise ValueError("Height and weight must be positive to compute a body surface area.")
+    return (height_cm * weight_kg / Decimal(3600)).sqrt()
+
+
+class AssumptionFields(models.Model):
+    assumption = models.TextField(blank=True, help_text="Why this object is ours; blank: protocol text.")
+    assumptions = models.JSONField(default=dict, blank=True, help_text="{field: reason} for assumed fields.")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_assumed(self) -> bool:
+        return bool(self.assumption or self.assumptions)
+
+
+# --- choices -------------------------------------------------------------------------------------
+
+
+class Design(models.TextChoices):
+    SINGLE_ARM = "single_arm", "Single arm"
+    NON_RANDOMISED = "non_randomised", "Non-randomised"
+    RANDOMISED = "randomised", "Randomised"
+
+
+class StudyStatus(models.TextChoices):
+    NOT_YET_RECRUITING = "not_yet_recruiting", "Not yet recruiting"
+    RECRUITING = "recruiting", "Recruiting"
+    ENROLLING_BY_INVITATION = "enrolling_by_invitation", "Enrolling by invitation"
+    ACTIVE = "active", "Active"
+    ACTIVE_NOT_RECRUITING = "active_not_recruiting", "Active, not recruiting"
+    SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ResponseCriteria(models.TextChoices):
+    RECIST11 = "RECIST1.1", "RECIST 1.1"
+    IRECIST = "iRECIST", "iRECIST"
+
+
+class CollectionStart(models.TextChoices):
+    CONSENT = "consent", "Informed consent"
+    FIRST_DOSE = "first_dose", "First dose"
+
+
+class ArmKind(models.TextChoices):
+    EXPERIMENTAL = "experimental", "Experimental"
+    ACTIVE_COMPARATOR = "active_comparator", "Active comparator"
+    PLACEBO_COMPARATOR = "placebo_comparator", "Placebo comparator"
+    NO_INTERVENTION = "no_intervention", "No intervention"
+    OTHER = "other", "Other"
+
+
+class InterventionKind(models.TextChoices):
+    DRUG = "drug", "Drug"
+    RADIOTHERAPY = "radiotherapy", "Radiotherapy"
+    PROCEDURE = "procedure", "Procedure"
+
+
+class DoseBasis(models.TextChoices):
+    FLAT = "flat", "Flat dose"
+    PER_KG = "per_kg", "Per kg body weight"
+    PER_M2 = "per_m2", "Per m² body surface area"
+
+
+class DosePer(models.TextChoices):
+    DOSE = "dose", "Per administration"
+    DAY = "day", "Per day"
+
+
+class DoseRole(models.TextChoices):
+    LOADING = "loading", "Loading dose"
+    MAINTENANCE = "maintenance", "Maintenance dose"
+    SINGLE = "single", "Single dose"
+
+
+class CriterionKind(models.TextChoices):
+    INCLUSION = "inclusion", "Inclusion"
+    EXCLUSION = "exclusion", "Exclusion"
+
+
+class VisitKind(models.TextChoices):
+    SCREENING = "screening", "Screening"
+    TREATMENT = "treatment", "Treatment"
+    IMAGING = "imaging", "Imaging"
+    END_OF_TREATMENT = "end_of_treatment", "End of treatment"
+    SAFETY_FOLLOW_UP = "safety_follow_up", "Safety follow-up"
+    SURVIVAL_FOLLOW_UP = "survival_follow_up", "Survival follow-up"
+    UNSCHEDULED = "unscheduled", "Unscheduled"
+
+
+class VisitAnchor(models.TextChoices):
+    CONSENT = "consent", "Informed consent"
+    ENROLLMENT = "enrollment", "Enrollment"
+    FIRST_DOSE = "first_dose", "First dose"
+    LAST_DOSE = "last_dose", "Last dose"
+    END_OF_TREATMENT = "end_of_treatment", "End of treatment"
+
+
+class RepeatFrom(models.TextChoices):
+    ANCHOR = "anchor", "Anchor (targets never shift)"
+    PREVIOUS_ACTUAL = "previous_actual", "Previous occurrence's actual date"
+
+
+class OnEndOfTreatment(models.TextChoices):
+    STOP = "stop", "Stop"
+    CONTINUE_UNLESS_PROGRESSION = "continue_unless_progression", "Continue unless ended for progression"
+    CONTINUE = "continue", "Continue"
+
+
+class EndpointKind(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    EXPLORATORY = "exploratory", "Exploratory"
+
+
+class EndpointAnchor(models.TextChoices):
+    FIRST_DOSE = "first_dose", "First dose"
+    ENROLLMENT = "enrollment", "Enrollment"
+    REGISTRATION = "registration", "Registration"
+
+
+class DataType(models.TextChoices):
+    TEXT = "text", "Text"
+    INTEGER = "integer", "Integer"
+    DECIMAL = "decimal", "Decimal"
+    DATE = "date", "Date"
+    PARTIAL_DATE = "partial_date", "Partial date"
+    DATETIME = "datetime", "Date and time"
+    BOOLEAN = "boolean", "Yes/no"
+    CHOICE = "choice", "Choice (codelist)"
+
+
+# --- managers (natural keys) ---------------------------------------------------------------------
+
+
+class StudyManager(models.Manager):
+    def get_by_natural_key(self, protocol_id: str) -> Study:
+        return self.get(protocol_id=protocol_id)
+
+
+class StudyChildManager(models.Manager):
+    """Objects unique by (study, code)."""
+
+    def get_by_natural_key(self, protocol_id: str, code: str) -> models.Model:
+        return self.get(study__protocol_id=protocol_id, code=code)
+
+
+class CriterionManager(models.Manager):
+    def get_by_natural_key(self, protocol_id: str, kind: str, number: str) -> EligibilityCriterion:
+        return self.get(study__protocol_id=protocol_id, kind=kind, number=number)
+
+
+class FormItemManager(models.Manager):
+    def get_by_natural_key(self, form_code: str, code: str) -> FormItem:
+        return self.get(form__code=form_code, code=code)
+
+
+class CodelistItemManager(models.Manager):
+    def get_by_natural_key(self, codelist_code: str, code: str) -> CodelistItem:
+        return self.get(codelist__code=codelist_code, code=code)
+
+
+class CodeManager(models.Manager):
+    def get_by_natural_key(self, code: str) -> models.Model:
+        return self.get(code=code)
+
+
+# --- the study -----------------------------------------------------------------------------------
+
+
+class Study(AssumptionFields):
+    protocol_id = models.CharField(max_length=64, unique=True)
+    registry_id = models.CharField(max_length=32, blank=True)
+    seed = models.CharField(max_length=100, blank=True, help_text="Registry record file in shared/seeds/.")
+    title = models.TextField()
+    short_title = models.CharField(max_length=200, blank=True)
+    phase = models.CharField(max_length=32, blank=True)
+    design = models.CharField(max_length=20, choices=Design.choices, blank=True)
+    condition = models.TextField(blank=True)
+    sponsor = models.CharField(max_length=255, blank=True)
+    target_enrollment = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=32, choices=StudyStatus.choices, blank=True)
+    ctcae_version = models.CharField(max_length=10, default="5.0")
+    response_criteria = models.JSONField(default=list, blank=True, help_text='e.g. ["RECIST1.1", "iRECIST"]')
+    # The confirmation rule the response endpoints use (RECIST 1.1 section 4.3).
+    confirmation_required = models.BooleanField(default=False)
+    confirmation_min_interval_days = models.PositiveIntegerField(default=28)
+    min_sd_duration_days = models.PositiveIntegerField(null=True, blank=True)
+    max_treatment_days = models.PositiveIntegerField(null=True, blank=True)
+    schedule_horizon_days = models.PositiveIntegerField(null=True, blank=True)
+    follow_up_rule = models.TextField(blank=True)
+    enrollment_period_months = models.PositiveIntegerField(null=True, blank=True)
+    study_duration_months = models.PositiveIntegerField(null=True, blank=True)
+    ae_collection_start = models.CharField(
+        max_length=20, choices=CollectionStart.choices, default=CollectionStart.CONSENT
+    )
+    ae_collection_end_days_after_last_dose = models.PositiveIntegerField(null=True, blank=True)
+    sae_collection_start = models.CharField(
+        max_length=20, choices=CollectionStart.choices, default=CollectionStart.CONSENT
+    )
+    irae_collection_end_days_after_last_dose = models.PositiveIntegerField(null=True, blank=True)
+    dose_recalc_weight_change_pct = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    # Set by the data-lock workflow; a locked study refuses every change to its data.
+    locked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = StudyManager()
+
+    class Meta:
+        ordering = ["protocol_id"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.short_title or self.protocol_id
+
+    def natural_key(self) -> tuple[str]:
+        return (self.protocol_id,)
+
+
+class Site(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
+    history = HistoricalRecords()
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="site_code_unique_per_study")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
+
+    natural_key.dependencies = ["studies.study"]
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The calendar date at the site now: overdue visits and deadlines count in site days."""
+        now = now or timezone.now()
+        return now.astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
+
+
+class Arm(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="arms")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=24, choices=ArmKind.choices, default=ArmKind.EXPERIMENTAL)
+    description = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="arm_code_unique_per_study")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
+
+
+class TreatmentPhase(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="phases")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="phases", null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    entry_rule = models.TextField(blank=True, help_text="When a subject enters this phase, in words.")
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["study", "code"], name="phase_code_unique_per_study")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
+
+
+class Intervention(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="interventions")
+    code = models.CharField(max_length=32)
+    agent = models.CharField(max_length=200)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other spellings the record uses.")
+    kind = models.CharField(max_length=20, choices=InterventionKind.choices, default=InterventionKind.DRUG)
+    arm = models.ForeignKey(
+        Arm, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
+    )
+    phase = models.ForeignKey(
+        TreatmentPhase, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
+    )
+    dose_amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    dose_unit = models.CharField(max_length=20, blank=True, help_text="Unit of the amount: mg, Gy ...")
+    dose_basis = models.CharField(max_length=10, choices=DoseBasis.choices, default=DoseBasis.FLAT)
+    dose_per = models.CharField(max_length=10, choices=DosePer.choices, default=DosePer.DOSE)
+    frequency = models.CharField(max_length=100, blank=True)
+    doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    route = models.CharField(max_length=20, blank=True)
+    dosing_days = models.JSONField(
+        default=list, blank=True, help_text="Days of the cycle, e.g. [1] or 1..14."
+    )
+    cycle_length_days = models.PositiveIntegerField(null=True, blank=True)
+    dose_role = models.CharField(max_length=12, choices=DoseRole.choices, blank=True)
+    infusion = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    choice_group = models.CharField(
+        max_length=64, blank=True, help_text="Agents sharing a group: the investigator chooses one."
+    )
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="intervention_code_unique_per_study"),
+            models.CheckConstraint(
+                condition=models.Q(dose_amount__isnull=True) | models.Q(dose_amount__gt=0),
+                name="intervention_dose_amount_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} ({self.code})"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
+
+    @property
+    def dose_label(self) -> str:
+        if self.dose_amount is None:
+            return ""
+        unit = {DoseBasis.PER_KG: "/kg", DoseBasis.PER_M2: "/m²"}.get(self.dose_basis, "")
+        per = "/day" if self.dose_per == DosePer.DAY else ""
+        return f"{self.dose_amount.normalize():f} {self.dose_unit}{unit}{per}"
+
+    def compute_dose(self, *, weight_kg: Decimal | None = None, height_cm: Decimal | None = None) -> Decimal:
+        """The amount (in dose_unit) per administration, or per day when dose_per is "day".
+
+        Body-size doses need the subject's measurements: per_kg needs weight, per_m2 both (Mosteller).
+        The result is not rounded: rounding to vial or tablet sizes is the pharmacy's decision.
+        """
+        if self.dose_amount is None:
+            raise ValueError(f"{self.agent}: the protocol states no dose.")
+        amount = Decimal(self.dose_amount)
+        if self.dose_basis == DoseBasis.FLAT:
+            return amount
+        if self.dose_basis == DoseBasis.PER_KG:
+            if weight_kg is None:
+                raise ValueError(f"{self.agent}: a per-kg dose needs the weight.")
+            return amount * Decimal(str(weight_kg))
+        if weight_kg is None or height_cm is None:
+            raise ValueError(f"{self.agent}: a per-m² dose needs height and weight.")
+        return amount * mosteller_bsa(height_cm=height_cm, weight_kg=weight_kg)
+
+    def daily_dose(self, *, weight_kg: Decimal | None = None, height_cm: Decimal | None = None) -> Decimal:
+        """Total amount per dosing day."""
+        dose = self.compute_dose(weight_kg=weight_kg, height_cm=height_cm)
+        if self.dose_per == DosePer.DAY:
+            return dose
+        return dose * (self.doses_per_day or 1)
+
+
+# --- the form registry (global, shared by all studies) -------------------------------------------
+
+
+class Codelist(AssumptionFields):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    history = HistoricalRecords()
+
+    objects = CodeManager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class CodelistItem(AssumptionFields):
+    codelist = models.ForeignKey(Codelist, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=32)
+    label = models.CharField(max_length=200)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = CodelistItemManager()
+
+    class Meta:
+        ordering = ["codelist__code", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["codelist", "code"], name="codelist_item_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.codelist.code, self.code)
+
+
+class FormDefinition(AssumptionFields):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=16, default="1.0")
+    description = models.TextField(blank=True)
+    # A retired form stays (collected data points to it) but no visit should expect it any more.
+    active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = CodeManager()
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class FormItem(AssumptionFields):
+    form = models.ForeignKey(FormDefinition, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(max_length=32)
+    label = models.CharField(max_length=255)
+    data_type = models.CharField(max_length=16, choices=DataType.choices)
+    unit = models.CharField(max_length=20, blank=True)
+    codelist = models.ForeignKey(Codelist, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    required = models.BooleanField(default=False)
+    range_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    range_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = FormItemManager()
+
+    class Meta:
+        ordering = ["form__order", "form__code", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "code"], name="form_item_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(range_low__isnull=True)
+                | models.Q(range_high__isnull=True)
+                | models.Q(range_low__lte=models.F("range_high")),
+                name="form_item_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form.code}.{self.code}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.form.code, self.code)
+
+
+# --- criteria, visits, endpoints -----------------------------------------------------------------
+
+
+class EligibilityCriterion(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="criteria")
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices)
+    number = models.CharField(max_length=10, help_text='As the study lists it: "1", "2", ...')
+    text = models.TextField(help_text="Verbatim from the protocol.")
+    rule = models.JSONField(
+        null=True, blank=True, help_text="docs/definitions.md grammar; null: investigator."
+    )
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = CriterionManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "kind", "order"]
+        verbose_name_plural = "eligibility criteria"
+        constraints = [
+            models.UniqueConstraint(fields=["study", "kind", "number"], name="criterion_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.study.protocol_id, self.kind, self.number)
+
+
+class VisitDefinition(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="visit_definitions")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, help_text='"{n}" is replaced by the occurrence number.')
+    kind = models.CharField(max_length=24, choices=VisitKind.choices)
+    series = models.CharField(max_length=32, blank=True, help_text="Blank: the code.")
+    anchor = models.CharField(max_length=20, choices=VisitAnchor.choices)
+    repeat_from = models.CharField(max_length=20, choices=RepeatFrom.choices, default=RepeatFrom.ANCHOR)
+    offset_days = models.IntegerField(default=0)
+    window_before_days = models.PositiveIntegerField(default=0)
+    window_after_days = models.PositiveIntegerField(default=0)
+    repeat_interval_days = models.PositiveIntegerField(null=True, blank=True)
+    repeat_until_day = models.IntegerField(null=True, blank=True)
+    repeat_count = models.PositiveIntegerField(null=True, blank=True)
+    on_end_of_treatment = models.CharField(
+        max_length=32, choices=OnEndOfTreatment.choices, default=OnEndOfTreatment.CONTINUE
+    )
+    phase = models.ForeignKey(
+        TreatmentPhase, on_delete=models.PROTECT, related_name="visit_definitions", null=True, blank=True
+    )
+    forms = models.ManyToManyField(FormDefinition, related_name="visit_definitions", blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords(m2m_fields=[forms])
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="visit_code_unique_per_study"),
+            models.CheckConstraint(
+                condition=models.Q(repeat_interval_days__isnull=True) | models.Q(repeat_interval_days__gt=0),
+                name="visit_repeat_interval_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
+
+    @property
+    def series_code(self) -> str:
+        return self.series or self.code
+
+    @property
+    def form_codes(self) -> list[str]:
+        return [form.code for form in self.forms.all()]
+
+
+class Endpoint(AssumptionFields):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="endpoints")
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    # Blank when the record does not say primary or secondary.
+    kind = models.CharField(max_length=12, choices=EndpointKind.choices, blank=True)
+    definition = models.TextField(blank=True)
+    time_frame = models.TextField(blank=True)
+    analysis_set = models.CharField(max_length=200, blank=True)
+    # Time-to-event endpoints count from this event; blank for proportions (ORR, DCR).
+    anchor = models.CharField(max_length=16, choices=EndpointAnchor.choices, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    objects = StudyChildManager()
+
+    class Meta:
+        ordering = ["study__protocol_id", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "code"], name="endpoint_code_unique_per_study"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.study.protocol_id, self.code)
