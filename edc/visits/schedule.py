@@ -1,0 +1,374 @@
+"""The visit schedule: planned visits with target dates and windows from a study's visit definitions.
+
+Pure: no Django. The semantics of every definition field are fixed in docs/definitions.md; this module
+implements them. Choices this module makes where the contract is silent are marked "Choice:" below.
+
+Rules, in the order ``plan`` applies them:
+
+1. A definition whose anchor date is unknown is not planned. ``unscheduled`` definitions never are.
+2. Occurrence k (0-based) of a repeating definition targets ``anchor + offset + k * interval``
+   (``repeat_from="anchor"``), or the previous occurrence's actual date (when known, else its target)
+   plus the interval (``repeat_from="previous_actual"``: a delayed cycle re-anchors the next ones).
+   A definition expands while the occurrence's offset from its anchor is <= ``repeat_until_day``, while
+   there are fewer than ``repeat_count`` occurrences, and while the target is on or before the horizon.
+3. Definitions sharing a ``series`` form one sequence: the series switches to a later definition at
+   that definition's first target (an earlier definition's occurrences on or after it are dropped), and
+   ``{n}`` numbers the sequence continuously (seed 000: IMG12W's first scan is Imaging 9).
+4. Events cut tails: ``stop`` definitions (and every ``treatment`` visit) have no occurrence after the
+   last dose or at/after ``max_treatment_days`` from the first dose; ``continue_unless_progression``
+   ones have none after the end of treatment when it ended for progression; nothing is planned after
+   death or after the horizon.
+5. Windows are [target - before, target + after], inclusive. Where two adjacent windows of one series
+   would overlap, both are clipped at the midpoint between the targets: the earlier window keeps the
+   midpoint day itself (when the gap is even), the later one starts the day after. Only a window that
+   crosses the midpoint is clipped, so a window always contains its target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+KINDS = (
+    "screening",
+    "treatment",
+    "imaging",
+    "end_of_treatment",
+    "safety_follow_up",
+    "survival_follow_up",
+    "unscheduled",
+)
+ANCHORS = ("consent", "enrollment", "first_dose", "last_dose", "end_of_treatment")
+REPEAT_FROM = ("anchor", "previous_actual")
+ON_END_OF_TREATMENT = ("stop", "continue_unless_progression", "continue")
+
+# Choice: only radiological/clinical progression recorded as "progression" stops imaging; every other
+# reason keeps imaging on schedule so that progression-free survival stays measurable.
+EOT_PROGRESSION = "progression"
+EOT_REASONS = (
+    EOT_PROGRESSION,
+    "toxicity",
+    "withdrawal",
+    "investigator_decision",
+    "completed",
+    "death",
+    "lost_to_follow_up",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class VisitDefinitionSpec:
+    code: str
+    name: str
+    kind: str
+    series: str = ""
+    anchor: str = "first_dose"
+    repeat_from: str = "anchor"
+    offset_days: int = 0
+    window_before_days: int = 0
+    window_after_days: int = 0
+    repeat_interval_days: int | None = None
+    repeat_until_day: int | None = None
+    repeat_count: int | None = None
+    on_end_of_treatment: str = "continue"
+    phase: str = ""
+    order: int = 0
+
+    @property
+    def series_key(self) -> str:
+        return self.series or self.code
+
+    @property
+    def repeats(self) -> bool:
+        return self.repeat_interval_days is not None
+
+
+@dataclass(frozen=True)
+class ScheduleParams:
+    """Protocol-level limits.
+
+    ``horizon`` is an explicit last plannable date; when it is None the horizon is ``horizon_days``
+    counted from the first dose; when both are None (or the first dose is unknown) there is none.
+    """
+
+    max_treatment_days: int | None = None
+    horizon_days: int | None = None
+    horizon: dt.date | None = None
+
+    def horizon_date(self, first_dose: dt.date | None) -> dt.date | None:
+        if self.horizon is not None:
+            return self.horizon
+        if self.horizon_days is not None and first_dose is not None:
+            return first_dose + dt.timedelta(days=self.horizon_days)
+        return None
+
+
+@dataclass(frozen=True)
+class SubjectDates:
+    """A subject's anchor dates; ``actual`` maps occurrence codes (``CYCLE3``) to the visit's date."""
+
+    consent: dt.date | None = None
+    enrollment: dt.date | None = None
+    first_dose: dt.date | None = None
+    last_dose: dt.date | None = None
+    end_of_treatment: dt.date | None = None
+    eot_reason: str | None = None
+    death: dt.date | None = None
+    actual: Mapping[str, dt.date] = field(default_factory=dict)
+
+    def anchor_date(self, anchor: str) -> dt.date | None:
+        if anchor not in ANCHORS:
+            raise ValueError(f"unknown anchor {anchor!r}")
+        return getattr(self, anchor)
+
+    @property
+    def treatment_end(self) -> dt.date | None:
+        """The date treatment ended: the end-of-treatment date, else the last dose."""
+        return self.end_of_treatment or self.last_dose
+
+    @property
+    def ended_for_progression(self) -> bool:
+        return self.eot_reason == EOT_PROGRESSION and self.treatment_end is not None
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    code: str
+    name: str
+    kind: str
+    series: str
+    definition: str
+    occurrence: int  # 1-based within the definition (the number in ``code``)
+    number: int  # 1-based within the series (the ``{n}`` in ``name``)
+    target: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    phase: str = ""
+    order: int = 0
+
+    def contains(self, day: dt.date) -> bool:
+        return self.window_start <= day <= self.window_end
+
+
+class UnboundedScheduleError(ValueError):
+    """A series has no end (no until day, no count) and there is no horizon to stop it."""
+
+
+def validate_definitions(defs: Iterable[VisitDefinitionSpec]) -> list[str]:
+    """Problems in a set of visit definitions, in words; empty when the set is usable."""
+    defs = list(defs)
+    problems: list[str] = []
+    seen: set[str] = set()
+    for d in defs:
+        where = f"visit {d.code!r}"
+        if d.code in seen:
+            problems.append(f"{where}: code is used twice")
+        seen.add(d.code)
+        if d.kind not in KINDS:
+            problems.append(f"{where}: unknown kind {d.kind!r}")
+        if d.anchor not in ANCHORS:
+            problems.append(f"{where}: unknown anchor {d.anchor!r}")
+        if d.repeat_from not in REPEAT_FROM:
+            problems.append(f"{where}: unknown repeat_from {d.repeat_from!r}")
+        if d.on_end_of_treatment not in ON_END_OF_TREATMENT:
+            problems.append(f"{where}: unknown on_end_of_treatment {d.on_end_of_treatment!r}")
+        if d.window_before_days < 0 or d.window_after_days < 0:
+            problems.append(f"{where}: a window side is negative")
+        if d.repeat_interval_days is None:
+            if d.repeat_until_day is not None or d.repeat_count is not None:
+                problems.append(f"{where}: repeat_until_day/repeat_count without repeat_interval_days")
+            continue
+        if d.repeat_interval_days <= 0:
+            problems.append(f"{where}: repeat_interval_days must be positive")
+            continue
+        width = d.window_before_days + d.window_after_days + 1
+        if width > d.repeat_interval_days:
+            problems.append(
+                f"{where}: window of {width} days (-{d.window_before_days}/+{d.window_after_days}) is wider "
+                f"than its interval of {d.repeat_interval_days} days, so consecutive windows would overlap"
+            )
+        if d.repeat_count is not None and d.repeat_count <= 0:
+            problems.append(f"{where}: repeat_count must be positive")
+        if d.repeat_until_day is not None and d.repeat_until_day < d.offset_days:
+            problems.append(
+                f"{where}: repeat_until_day {d.repeat_until_day} is before offset {d.offset_days}"
+            )
+
+    by_series: dict[str, list[VisitDefinitionSpec]] = {}
+    for d in defs:
+        by_series.setdefault(d.series_key, []).append(d)
+    for key, members in by_series.items():
+        if len(members) < 2:
+            continue
+        if len({m.kind for m in members}) > 1:
+            problems.append(f"series {key!r}: definitions of different kinds")
+        if len({m.anchor for m in members}) > 1:
+            problems.append(f"series {key!r}: definitions count from different anchors")
+            continue
+        members = sorted(members, key=lambda m: (m.offset_days, m.order))
+        for earlier, later in itertools.pairwise(members):
+            if earlier.repeats and earlier.repeat_until_day is None and earlier.repeat_count is None:
+                problems.append(
+                    f"series {key!r}: {earlier.code!r} repeats without end, so {later.code!r} never starts"
+                )
+            last = _last_offset(earlier)
+            if last is not None and last >= later.offset_days:
+                problems.append(
+                    f"series {key!r}: {earlier.code!r} reaches day {last}, not before {later.code!r} "
+                    f"starts on day {later.offset_days}"
+                )
+            elif last is not None and (
+                last + earlier.window_after_days >= later.offset_days - later.window_before_days
+            ):
+                problems.append(
+                    f"series {key!r}: the window of {earlier.code!r} on day {last} overlaps the window of "
+                    f"{later.code!r} on day {later.offset_days}"
+                )
+    return problems
+
+
+def _last_offset(d: VisitDefinitionSpec) -> int | None:
+    """The offset of a definition's last occurrence when fixed by its own fields (not by dates)."""
+    if not d.repeats:
+        return d.offset_days
+    interval = d.repeat_interval_days or 0
+    candidates = []
+    if d.repeat_until_day is not None:
+        candidates.append(d.offset_days + (d.repeat_until_day - d.offset_days) // interval * interval)
+    if d.repeat_count is not None:
+        candidates.append(d.offset_days + (d.repeat_count - 1) * interval)
+    return min(candidates) if candidates else None
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    spec: VisitDefinitionSpec
+    index: int  # 1-based within the definition
+    target: dt.date
+
+
+def _expand(spec: VisitDefinitionSpec, dates: SubjectDates, horizon: dt.date | None) -> list[_Occurrence]:
+    anchor = dates.anchor_date(spec.anchor)
+    if anchor is None:
+        return []
+    first = anchor + dt.timedelta(days=spec.offset_days)
+    if horizon is not None and first > horizon:
+        return []
+    out = [_Occurrence(spec, 1, first)]
+    if not spec.repeats:
+        return out
+    interval = spec.repeat_interval_days or 0
+    if interval <= 0:
+        raise ValueError(f"visit {spec.code!r}: repeat_interval_days must be positive")
+    if spec.repeat_until_day is None and spec.repeat_count is None and horizon is None:
+        raise UnboundedScheduleError(
+            f"visit {spec.code!r} repeats without end and no schedule horizon is known"
+        )
+    step = dt.timedelta(days=interval)
+    while True:
+        if spec.repeat_count is not None and len(out) >= spec.repeat_count:
+            break
+        prev = out[-1]
+        if spec.repeat_from == "previous_actual":
+            base = dates.actual.get(f"{spec.code}{prev.index}", prev.target)
+            target = base + step
+        else:
+            target = first + step * len(out)
+        if spec.repeat_until_day is not None and (target - anchor).days > spec.repeat_until_day:
+            break
+        if horizon is not None and target > horizon:
+            break
+        out.append(_Occurrence(spec, prev.index + 1, target))
+    return out
+
+
+def _cutoff(spec: VisitDefinitionSpec, dates: SubjectDates, params: ScheduleParams) -> dt.date | None:
+    """The last date an occurrence of this definition may target, from the subject's events."""
+    limits: list[dt.date] = []
+    if dates.death is not None:
+        limits.append(dates.death)
+    is_treatment = spec.kind == "treatment" or spec.on_end_of_treatment == "stop"
+    if is_treatment:
+        if dates.treatment_end is not None:
+            # The last dose is when treatment stopped; the EOT date is only the fallback.
+            limits.append(dates.last_dose or dates.treatment_end)
+        if params.max_treatment_days is not None and dates.first_dose is not None:
+            limits.append(dates.first_dose + dt.timedelta(days=params.max_treatment_days - 1))
+    elif spec.on_end_of_treatment == "continue_unless_progression" and dates.ended_for_progression:
+        assert dates.treatment_end is not None
+        limits.append(dates.treatment_end)
+    return min(limits) if limits else None
+
+
+def _name(spec: VisitDefinitionSpec, number: int) -> str:
+    if "{n}" in spec.name:
+        return spec.name.replace("{n}", str(number))
+    # Choice: a repeating definition without {n} still gets its number, so occurrences stay distinct.
+    return f"{spec.name} {number}" if spec.repeats else spec.name
+
+
+def _clip(visits: list[PlannedVisit]) -> list[PlannedVisit]:
+    out = list(visits)
+    for i in range(1, len(out)):
+        a, b = out[i - 1], out[i]
+        gap = (b.target - a.target).days
+        if gap <= 0 or a.window_end < b.window_start:
+            continue
+        midpoint = a.target + dt.timedelta(days=gap // 2)
+        out[i - 1] = replace(a, window_end=min(a.window_end, midpoint))
+        out[i] = replace(b, window_start=max(b.window_start, midpoint + dt.timedelta(days=1)))
+    return out
+
+
+def plan(
+    definitions: Sequence[VisitDefinitionSpec], dates: SubjectDates, params: ScheduleParams
+) -> list[PlannedVisit]:
+    """The planned visits for a subject, sorted by target date then definition order."""
+    horizon = params.horizon_date(dates.first_dose)
+    by_series: dict[str, list[VisitDefinitionSpec]] = {}
+    for spec in definitions:
+        if spec.kind == "unscheduled":
+            continue
+        by_series.setdefault(spec.series_key, []).append(spec)
+
+    planned: list[PlannedVisit] = []
+    for key, members in by_series.items():
+        expanded = [(spec, _expand(spec, dates, horizon)) for spec in members]
+        expanded = [(spec, occ) for spec, occ in expanded if occ]
+        expanded.sort(key=lambda pair: (pair[1][0].target, pair[0].order, pair[0].code))
+        sequence: list[_Occurrence] = []
+        for i, (_spec, occ) in enumerate(expanded):
+            if i + 1 < len(expanded):
+                switch = expanded[i + 1][1][0].target
+                occ = [o for o in occ if o.target < switch]
+            sequence.extend(occ)
+
+        visits: list[PlannedVisit] = []
+        for number, o in enumerate(sequence, start=1):
+            cutoff = _cutoff(o.spec, dates, params)
+            if cutoff is not None and o.target > cutoff:
+                continue
+            code = f"{o.spec.code}{o.index}" if o.spec.repeats else o.spec.code
+            visits.append(
+                PlannedVisit(
+                    code=code,
+                    name=_name(o.spec, number),
+                    kind=o.spec.kind,
+                    series=key,
+                    definition=o.spec.code,
+                    occurrence=o.index,
+                    number=number,
+                    target=o.target,
+                    window_start=o.target - dt.timedelta(days=o.spec.window_before_days),
+                    window_end=o.target + dt.timedelta(days=o.spec.window_after_days),
+                    phase=o.spec.phase,
+                    order=o.spec.order,
+                )
+            )
+        planned.extend(_clip(visits))
+
+    planned.sort(key=lambda v: (v.target, v.order, v.code))
+    return planned
