@@ -1,0 +1,63 @@
+"""Grade a batch of CTCAE v5.0 grading requests from a JSON case file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from edc.safety.ctcae import CSV_NAME, CtcaeError, CtcaeFileError, Dictionary, grade_case
+
+
+class Command(BaseCommand):
+    help = "Grade CTCAE v5.0 requests (a JSON list or an object with grading_cases); prints id -> result."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the JSON case file")
+        parser.add_argument("--ctcae-file", help=f"the term list CSV (default: EDC_SHARED_DIR/{CSV_NAME})")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        cases = self._read_cases(path)
+        csv_path = options.get("ctcae_file") or Path(settings.EDC_SHARED_DIR) / CSV_NAME
+        try:
+            dictionary = Dictionary.from_csv(csv_path)
+        except CtcaeFileError as exc:
+            raise CommandError(str(exc)) from None
+        output: dict[str, dict[str, Any]] = {}
+        for case in cases:
+            try:
+                result = grade_case(case, dictionary).as_dict()
+            except CtcaeError as exc:
+                # One bad case is reported in its place; the others are still graded.
+                result = {"grade": None, "criterion": "", "reason": str(exc), "error": str(exc)}
+            output[str(case["id"])] = result
+        self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
+
+    def _read_cases(self, path: Path) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CommandError(f"{path}: cannot read: {exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{path}: not valid JSON: {exc}") from None
+        if isinstance(data, dict):
+            if "grading_cases" not in data:
+                raise CommandError(f"{path}: field 'grading_cases' is missing")
+            data = data["grading_cases"]
+        if not isinstance(data, list):
+            raise CommandError(f"{path}: field 'grading_cases' must be a list of cases")
+        seen: set[str] = set()
+        for index, case in enumerate(data):
+            if not isinstance(case, dict):
+                raise CommandError(f"{path}: case #{index + 1}: must be an object")
+            case_id = case.get("id")
+            if case_id is None or str(case_id).strip() == "" or isinstance(case_id, bool | dict | list):
+                raise CommandError(f"{path}: case #{index + 1}: field 'id' is missing")
+            if str(case_id) in seen:
+                raise CommandError(f"{path}: case {case_id}: field 'id' repeats")
+            seen.add(str(case_id))
+        return data
