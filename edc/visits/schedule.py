@@ -17,7 +17,8 @@ Rules, in the order ``plan`` applies them:
 4. Events cut tails: ``stop`` definitions (and every ``treatment`` visit) have no occurrence after the
    last dose or at/after ``max_treatment_days`` from the first dose; ``continue_unless_progression``
    ones have none after the end of treatment when it ended for progression; nothing is planned after
-   death or after the horizon.
+   death, and no occurrence of a repeating series after the horizon (one-off visits such as the end of
+   treatment and the safety follow-up are planned whenever their anchor is known).
 5. Windows are [target - before, target + after], inclusive. Where two adjacent windows of one series
    would overlap, both are clipped at the midpoint between the targets: the earlier window keeps the
    midpoint day itself (when the gap is even), the later one starts the day after. Only a window that
@@ -255,7 +256,9 @@ def _expand(spec: VisitDefinitionSpec, dates: SubjectDates, horizon: dt.date | N
     if anchor is None:
         return []
     first = anchor + dt.timedelta(days=spec.offset_days)
-    if horizon is not None and first > horizon:
+    # The horizon bounds series only: a one-off visit (end of treatment, the safety follow-up 30 days
+    # after a last dose near the two-year limit) is an obligation that the study horizon does not lift.
+    if horizon is not None and first > horizon and spec.repeats:
         return []
     out = [_Occurrence(spec, 1, first)]
     if not spec.repeats:

@@ -327,9 +327,12 @@ def test_seed_000_survival_follow_up_window_is_plus_minus_seven_days():
     assert (surv.window_start, surv.window_end) == (day(283), day(297))
 
 
-def test_seed_000_safety_follow_up_beyond_the_horizon_is_not_planned():
-    # The contract: nothing is planned after the horizon (730 days from the first dose).
-    assert "SFU" not in by_code(ended(day(714), "completed"))
+def test_seed_000_safety_follow_up_beyond_the_horizon_is_still_planned():
+    # The horizon bounds series; the safety visit 30 days after the last dose is owed regardless.
+    visits = by_code(ended(day(714), "completed"))
+    assert visits["SFU"].target == day(744)
+    assert visits["EOT"].target == day(714)
+    assert not [v for v in visits.values() if v.kind == "imaging" and v.target > day(730)]
 
 
 # --- actual dates ------------------------------------------------------------------------------------
@@ -811,9 +814,11 @@ def test_property_series_targets_increase_and_windows_contain_targets_without_ov
     visits = plan(defs, dates, params)
 
     horizon = first + dt.timedelta(days=700)
+    repeating = {d.code for d in defs if d.repeats}
     for v in visits:
         assert v.window_start <= v.target <= v.window_end
-        assert v.target <= horizon
+        if v.definition in repeating:
+            assert v.target <= horizon
         if death:
             assert v.target <= death
     for members in _series(visits).values():
