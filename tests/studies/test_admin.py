@@ -103,7 +103,18 @@ def test_changelists_filter_and_search(loaded, admin_client, name, query, presen
 
 
 @pytest.mark.parametrize(
-    "name", ["visitdefinition", "intervention", "eligibilitycriterion", "formdefinition"]
+    "name",
+    [
+        "study",
+        "site",
+        "arm",
+        "treatmentphase",
+        "endpoint",
+        "visitdefinition",
+        "intervention",
+        "eligibilitycriterion",
+        "formdefinition",
+    ],
 )
 def test_a_changelist_costs_the_same_queries_for_one_and_two_studies(
     loaded, admin_client, django_assert_num_queries, synthetic_files, write_yaml, name
