@@ -28,7 +28,9 @@ def test_the_dictionary_cannot_be_edited_or_deleted_in_the_admin(admin_client, l
     assert admin_client.post(f"/admin/safety/ctcaeterm/{term.pk}/change/", {"term": "X"}).status_code == 403
 
 
-def test_the_term_changelist_costs_the_same_queries_on_every_page(admin_client, loaded, django_assert_num_queries):
+def test_the_term_changelist_costs_the_same_queries_on_every_page(
+    admin_client, loaded, django_assert_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
