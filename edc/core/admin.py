@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from edc.core.admin_site import site
 from edc.core.models import Membership, ReasonCode
-from edc.core.scoping import scope, visible_sites, visible_studies
+from edc.core.scoping import can_write_site, scope, visible_sites, visible_studies
 from edc.core.services import ChangeReason, changed_fields, lock_message, record_save, record_void
 
 REASON_FIELDS = ("change_reason_code", "change_reason", "void_record")
@@ -34,9 +34,15 @@ class AuditedAdminForm(forms.ModelForm):
         help_text="Voided records leave working lists; history keeps them.",
     )
 
+    current_user: Any = None  # set per request by AuditedModelAdmin.get_form
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         instance = self.instance
+        # The same rule as the services' require_site_write, shown as a form error instead of a 403.
+        site = (cleaned.get("site") or getattr(instance, "site", None)) if "site" in self.fields else None
+        if site is not None and not can_write_site(self.current_user, site):
+            raise ValidationError(f"Your role does not allow entering or changing data at site {site.code}.")
         if instance is None or instance._state.adding:
             return cleaned
         stored = type(instance)._default_manager.get(pk=instance.pk)
@@ -93,6 +99,10 @@ class AuditedModelAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope(super().get_queryset(request), request.user)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"current_user": request.user})
 
     def get_history_queryset(
         self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any

@@ -127,3 +127,47 @@ def test_subject_changelist_costs_a_fixed_number_of_queries(
         SubjectFactory(site=two_sites.site_a)
     with django_assert_num_queries(9):
         assert client.get("/admin/subjects/subject/").context["cl"].result_count == 9
+
+
+def test_a_coordinator_adds_a_subject_at_their_site_only(client, two_sites, staff_a):
+    client.force_login(staff_a)
+    page = client.get("/admin/subjects/subject/add/")
+    site_choices = [str(choice[0]) for choice in page.context["adminform"].form.fields["site"].choices]
+    assert str(two_sites.site_a.pk) in site_choices
+    assert str(two_sites.site_b.pk) not in site_choices
+    data = {
+        "study": two_sites.study.pk,
+        "site": two_sites.site_a.pk,
+        "screening_number": "A-500",
+        "sex": "M",
+        "birth_date": "1960",
+        "initials": "",
+    }
+    assert client.post("/admin/subjects/subject/add/", data).status_code == 302
+    created = Subject.objects.get(screening_number="A-500")
+    assert created.history.get().history_user == staff_a
+    refused = client.post(
+        "/admin/subjects/subject/add/", {**data, "screening_number": "B-500", "site": two_sites.site_b.pk}
+    )
+    assert refused.status_code == 200
+    assert "site" in refused.context["adminform"].form.errors
+    assert not Subject.objects.filter(screening_number="B-500").exists()
+
+
+def test_a_monitor_cannot_enter_data_through_the_admin(client, two_sites):
+    from django.contrib.auth.models import Permission
+
+    two_sites.monitor.user_permissions.add(*Permission.objects.filter(content_type__app_label="subjects"))
+    client.force_login(two_sites.monitor)
+    data = {
+        "study": two_sites.study.pk,
+        "site": two_sites.site_a.pk,
+        "screening_number": "A-600",
+        "sex": "M",
+        "birth_date": "1960",
+        "initials": "",
+    }
+    response = client.post("/admin/subjects/subject/add/", data)
+    assert response.status_code == 200
+    assert "does not allow" in str(response.context["adminform"].form.non_field_errors())
+    assert not Subject.objects.filter(screening_number="A-600").exists()
