@@ -101,11 +101,12 @@ def record_save(instance: M, *, user: Any, reason: ChangeReason | None = None) -
     check_not_locked(current)
     if current.voided_at is not None:
         raise ValidationError("A voided record cannot be changed.", code="voided")
+    # Clean first: it normalises values ("1961-07" to a PartialDate) so the comparison sees real changes.
+    instance.full_clean()
     if not changed_fields(current, instance):
         return instance
     if reason is None:
         raise ReasonRequired()
-    instance.full_clean()
     _stamp(instance, user, reason)
     instance.save()
     return instance

@@ -193,3 +193,10 @@ def test_duplicate_screening_number_is_refused_without_writing(subject, two_site
             birth_date="1970",
         )
     assert Subject.objects.count() == 1
+
+
+def test_the_same_value_written_as_text_is_not_a_change(subject, two_sites):
+    services.subject_update(
+        user=two_sites.user_a, subject=subject, changes={"birth_date": "1961-05"}, reason=None
+    )
+    assert subject.history.count() == 1
