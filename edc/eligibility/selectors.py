@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from edc.eligibility.eligibility import INCLUSION, Criterion
+from studies import selectors as studies_selectors
+from studies.models import Study
 
 
 class StudyNotFound(LookupError):
@@ -13,26 +15,10 @@ class StudyNotFound(LookupError):
 
 def study_lookup(key: str | int) -> Any:
     """The study for a protocol id, registry id or primary key (StudyNotFound when none)."""
-    from studies.models import Study
-
     try:
-        from studies.selectors import study_lookup as lookup
-    except ImportError:  # the studies app's selector is the one place for this; fall back until it exists
-        lookup = None
-    if lookup is not None:
-        try:
-            return lookup(key)
-        except Study.DoesNotExist as exc:
-            raise StudyNotFound(str(exc) or f"unknown study {key!r}") from None
-    text = str(key).strip()
-    study = (
-        Study.objects.filter(protocol_id=text).first()
-        or (Study.objects.filter(registry_id=text).first() if text else None)
-        or (Study.objects.filter(pk=int(text)).first() if text.isdigit() else None)
-    )
-    if study is None:
-        raise StudyNotFound(f"unknown study {text!r} (not a protocol id, registry id or primary key)")
-    return study
+        return studies_selectors.study_lookup(key)
+    except Study.DoesNotExist as exc:
+        raise StudyNotFound(str(exc) or f"unknown study {key!r}") from None
 
 
 def study_criteria(study: Any) -> list[Criterion]:
