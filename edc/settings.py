@@ -130,6 +130,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Reverting to an old version from the admin history would bypass the reason-for-change write path.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# A reason for change is stored whole: a varchar(100) cut it off (a 500 on PostgreSQL).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 EDC_SHARED_DIR = Path(os.environ.get("EDC_SHARED_DIR", BASE_DIR.parent / "shared"))
 EDC_FIXTURES_DIR = BASE_DIR / "fixtures"

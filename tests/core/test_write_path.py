@@ -200,3 +200,17 @@ def test_the_same_value_written_as_text_is_not_a_change(subject, two_sites):
         user=two_sites.user_a, subject=subject, changes={"birth_date": "1961-05"}, reason=None
     )
     assert subject.history.count() == 1
+
+
+def test_a_long_reason_for_change_is_stored_whole(subject, two_sites):
+    # The history column was varchar(100): PostgreSQL refused a longer reason with a 500.
+    long_reason = ("The source document was re-read with the investigator. " * 40).strip()
+    assert len(long_reason) > 2000
+    services.subject_update(
+        user=two_sites.user_a,
+        subject=subject,
+        changes={"initials": "ZX"},
+        reason=ChangeReason(ReasonCode.SOURCE_UPDATED, long_reason),
+    )
+    newest = Subject.objects.get(pk=subject.pk).history.order_by("-history_date").first()
+    assert newest.history_change_reason == long_reason
