@@ -42,6 +42,7 @@ def lockout_response(
 
         context = {
             **site.each_context(request),
+            "is_nav_sidebar_enabled": False,
             "title": gettext("Account locked"),
             "message": lockout_message(),
         }

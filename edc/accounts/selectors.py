@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from edc.accounts.models import AccountEvent, AccountEventKind, ApiToken
@@ -18,7 +18,7 @@ def api_token_for_key(key: str) -> ApiToken | None:
 
 def account_events(
     *,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     kinds: list[AccountEventKind] | None = None,
     since: datetime | None = None,
 ) -> QuerySet[AccountEvent]:

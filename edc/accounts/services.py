@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from edc.accounts import tokens
@@ -20,7 +20,7 @@ class IssuedToken:
 
 
 @transaction.atomic
-def api_token_issue(*, user: AbstractBaseUser, now: datetime) -> IssuedToken:
+def api_token_issue(*, user: User, now: datetime) -> IssuedToken:
     """A new token for `user`, valid for EDC_TOKEN_TTL from `now`; the user's expired tokens go."""
     ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
     key = tokens.new_key()
@@ -40,7 +40,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 
 @transaction.atomic
-def api_tokens_revoke(*, user: AbstractBaseUser) -> int:
+def api_tokens_revoke(*, user: User) -> int:
     """Retire every API token of `user` (deactivation; an administrator's revocation)."""
     deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted
@@ -51,7 +51,7 @@ def account_event_record(
     *,
     kind: AccountEventKind,
     door: Door,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     username: str = "",
     ip_address: str | None = None,
     user_agent: str = "",

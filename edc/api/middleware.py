@@ -46,9 +46,17 @@ def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").split(";")[0].strip() == "application/json"
 
 
-def api_error_response(status_code: int) -> JsonResponse:
-    code, detail = _code_and_detail(status_code)
-    return JsonResponse(error_body(status_code, code, detail), status=status_code)
+def api_error_response(status_code: int, detail: str | None = None) -> JsonResponse:
+    code, default_detail = _code_and_detail(status_code)
+    return JsonResponse(error_body(status_code, code, detail or default_detail), status=status_code)
+
+
+def _plain_text(response: HttpResponse) -> str | None:
+    """A short plain-text message of a middleware's refusal is worth keeping as the detail."""
+    if response.get("Content-Type", "").split(";")[0].strip() != "text/plain" or response.streaming:
+        return None
+    text = response.content.decode(response.charset or "utf-8", "replace").strip()
+    return text if 0 < len(text) <= 500 else None
 
 
 class ApiErrorShapeMiddleware:
@@ -63,7 +71,7 @@ class ApiErrorShapeMiddleware:
             and not isinstance(response, Response)
             and not _is_json(response)
         ):
-            shaped = api_error_response(response.status_code)
+            shaped = api_error_response(response.status_code, _plain_text(response))
             for header in _KEPT_HEADERS:
                 if header in response:
                     shaped[header] = response[header]

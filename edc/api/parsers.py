@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.utils.translation import gettext
@@ -42,7 +43,10 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing bodies nested deeper than MAX_JSON_DEPTH with a 400."""
 
     def parse(
-        self, stream: IO[bytes], media_type: str | None = None, parser_context: dict[str, Any] | None = None
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         raw = stream.read()
         if json_depth_exceeds(raw):

@@ -115,7 +115,8 @@ def test_a_nul_in_an_admin_path_answers_400(admin_browser, two_sites):
 
 
 def test_a_nul_in_an_api_path_or_query_answers_400_in_the_error_shape(coordinator_a):
-    _assert_shape(coordinator_a.get("/api/subj%00ects/"), 400, "bad_request")
+    body = _assert_shape(coordinator_a.get("/api/subj%00ects/"), 400, "bad_request")
+    assert "NUL" in body["detail"]
     _assert_shape(coordinator_a.get("/api/subjects/?screening_number=%00"), 400, "bad_request")
     _assert_shape(coordinator_a.get("/api/subjects/?include_voided=1%00"), 400, "bad_request")
 
