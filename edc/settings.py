@@ -4,11 +4,14 @@ DATABASE_URL     unset: an SQLite file in the project folder (no server needed)
 DJANGO_DEBUG     "1"/"true" turns debug on (the README's run command does)
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS   required when debug is off
 EDC_SHARED_DIR   the shared reference folder (CTCAE term list); default ../shared
+EDC_TOKEN_TTL_HOURS, EDC_SESSION_IDLE_MINUTES, EDC_LOGIN_FAILURE_LIMIT, EDC_LOGIN_LOCKOUT_MINUTES
+                 authentication limits, see "Authentication" below
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -22,6 +25,19 @@ def _env_bool(name: str, default: bool = False) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of 1 or more, not {raw!r}.")
+    return value
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", False)
@@ -55,10 +71,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    # Before edc.accounts: axes flags a locked account before the account-event receivers run.
+    "axes",
+    "edc.accounts",
     "edc.core",
     "studies",
     "edc.subjects",
@@ -70,16 +88,24 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: any error page under /api/ that no DRF view produced gets the API's error shape.
+    "edc.api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the path or query string is refused (400) before any view or query sees it.
+    "edc.core.middleware.RejectNulMiddleware",
     # Serves the admin's static files under gunicorn (docker-compose) without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Keeps an active session alive; an idle one expires after EDC_SESSION_IDLE_MINUTES.
+    "edc.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused for a locked account into edc.accounts.lockout's 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "edc.urls"
@@ -138,8 +164,15 @@ EDC_FIXTURES_DIR = BASE_DIR / "fixtures"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Tokens that expire and are revoked on a password change or deactivation.
+        "edc.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        # DRF's JSON parser with a nesting limit (deep nesting was a 500).
+        "edc.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -157,6 +190,41 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Authentication: lockout, API token lifetime, idle sessions, account events ---------------
+# Failed logins on the admin and on POST /api/auth/token/ alike (both go through authenticate())
+# are counted per username by django-axes in the database (so tests, which roll the database back,
+# never share a lockout). After EDC_LOGIN_FAILURE_LIMIT failures the account is refused, even with
+# the right password, for EDC_LOGIN_LOCKOUT_MINUTES after the last counted failure: 429, in the
+# API's error shape under /api/ (edc.accounts.lockout). A successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before checking a password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_positive_int("EDC_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_positive_int("EDC_LOGIN_LOCKOUT_MINUTES", 30))
+# Per account, not per address: the staff of a hospital often share one outgoing address, and a
+# lockout per address would lock them all out after a few typos. Axes warns (W006) that a
+# username-only lockout can be dodged by rotating cookies or user agents; it cannot: the count is
+# per username whatever the client sends, so the warning is silenced.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout are refused without extending it: the lockout ends when it says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "edc.accounts.lockout.lockout_response"
+# Logins, logouts and failures are recorded as edc.accounts account events (admin: Accounts).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# API tokens (edc.accounts.authentication) expire this long after login.
+EDC_TOKEN_TTL = timedelta(hours=_env_positive_int("EDC_TOKEN_TTL_HOURS", 8))
+
+# A session expires after this long without a request (edc.accounts.middleware keeps an active
+# one alive), and when the browser closes.
+SESSION_COOKIE_AGE = 60 * _env_positive_int("EDC_SESSION_IDLE_MINUTES", 30)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)

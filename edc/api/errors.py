@@ -2,7 +2,9 @@
 
 {"status": 400, "code": "invalid", "detail": "...", "errors": {"field": ["message", ...]}}
 400 field errors, 401/403 refused, 404 not found (also for records outside the user's sites),
-405 deletion (records are voided), 409 a locked record.
+405 deletion (records are voided), 409 a locked record, 413 a body over the upload limit.
+Errors that never reach a DRF view (unknown /api/ paths, NUL in the address, server errors) get the
+same shape from edc.api.middleware.ApiErrorShapeMiddleware, built with `error_body`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,6 +48,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _response(status.HTTP_409_CONFLICT, "locked", str(exc))
     if isinstance(exc, DeletionRefused):
         return _response(status.HTTP_405_METHOD_NOT_ALLOWED, "deletion_refused", str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        detail = gettext("The request body is larger than the upload limit.")
+        return _response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", detail)
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a malformed request
+        return _response(status.HTTP_400_BAD_REQUEST, "bad_request", gettext("Bad request."))
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
@@ -61,8 +70,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def _shape(status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The API's one error shape, for the code paths outside DRF (middleware, lockout responses)."""
     return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
+
+
+def _shape(status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    return error_body(status_code, code, detail, errors)
 
 
 def _response(status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None) -> Response:
