@@ -28,7 +28,8 @@ def read_manifest() -> list[tuple[str, str, str]]:
             continue
         parts = line.split()
         if len(parts) != 3 or parts[2] not in ("identical", "excerpt"):
-            raise SystemExit(f"{MANIFEST.relative_to(ROOT)}:{number}: expected 'vendored source identical|excerpt'")
+            where = f"{MANIFEST.relative_to(ROOT)}:{number}"
+            raise SystemExit(f"{where}: expected 'VENDORED SOURCE identical|excerpt'")
         rows.append((parts[0], parts[1], parts[2]))
     return rows
 
@@ -57,7 +58,7 @@ def check(shared: Path) -> list[str]:
         for path in sorted((shared / folder).rglob("*")):
             relative = path.relative_to(shared).as_posix()
             if path.is_file() and relative not in sources:
-                problems.append(f"{shared / relative}: not vendored (add a copy and a line to .ci/vendored.txt)")
+                problems.append(f"{shared / relative}: not vendored (copy it, add it to .ci/vendored.txt)")
     listed = {vendored for vendored, _, _ in rows}
     for folder in VENDORED_DIRS:
         for path in sorted((ROOT / folder).rglob("*")):
