@@ -1,4 +1,4 @@
-"""The seed fixtures against their registry records (../shared/seeds/).
+"""The seed fixtures against their registry records (vendored in fixtures/records/).
 
 Each row is one fact of a record, with the record's words in the test id; the fixtures are loaded
 once per module through `load_studies` and rolled back afterwards.
@@ -22,7 +22,7 @@ from django.db import transaction
 from studies.models import EligibilityCriterion, FormDefinition, Intervention, Study, VisitDefinition
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+RECORDS = FIXTURES / "records"
 
 S000 = "CAM-BEV-CAP-HNSCC"
 S001 = "CADO-LDRT-HNSCC"
@@ -34,7 +34,7 @@ SEED_FILES = {
     S001: "001_27c2eb165c8ac695.txt",
     S002: "002_24b7f1f18ab1b4b9.txt",
     S003: "003_cbd3a0c14bafe534.txt",
-    S004: "004_1bea3d77f1a6c5a0.txt",
+    S004: "004_NCT06170697_excerpt.txt",  # the registry parts of the seed 004 page
 }
 FIXTURE_FILES = {
     S000: "000_cam_bev_cap_hnscc.yaml",
@@ -829,16 +829,24 @@ def test_ctcae_version_is_5_and_marked_where_the_record_does_not_say_so(loaded, 
 
 # --- verbatim text and boilerplate ----------------------------------------------------------------
 
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not present")
+
+def _record(protocol_id: str) -> str:
+    return (RECORDS / SEED_FILES[protocol_id]).read_text(encoding="utf-8")
 
 
 def _seed_text(protocol_id: str) -> str:
     # The 004 page writes "* 1.Sign ..."; the number lives in the criterion's `number`.
-    text = (SEEDS / SEED_FILES[protocol_id]).read_text()
+    text = "\n".join(line for line in _record(protocol_id).splitlines() if not line.startswith("#"))
     return normalised(re.sub(r"\* ?\d+\. ?", "", text))
 
 
-@needs_seeds
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_every_study_names_its_vendored_record(protocol_id):
+    seed = fixture_data(protocol_id)["study"]["seed"]
+    assert seed == f"fixtures/records/{SEED_FILES[protocol_id]}"
+    assert (Path(settings.BASE_DIR) / seed).is_file()
+
+
 @pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
 def test_every_criterion_text_is_verbatim_from_the_record(protocol_id):
     seed = _seed_text(protocol_id)
@@ -846,7 +854,6 @@ def test_every_criterion_text_is_verbatim_from_the_record(protocol_id):
         assert normalised(item["text"]) in seed, f"{item['kind']} {item['number']}"
 
 
-@needs_seeds
 @pytest.mark.parametrize("protocol_id", [S000, S001, S003])
 def test_every_endpoint_definition_is_verbatim_from_the_record(protocol_id):
     seed = _seed_text(protocol_id)

@@ -8,34 +8,25 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_000_FILE = ROOT / "fixtures" / "studies" / "000_cam_bev_cap_hnscc.yaml"
 STUDY = "CAM-BEV-CAP-HNSCC"
 FIRST_DOSE = dt.date(2025, 1, 6)
 KINDS = {"screening", "treatment", "imaging", "end_of_treatment", "safety_follow_up", "survival_follow_up"}
 
-pytestmark = [
-    pytest.mark.skipif(
-        not SEED_000_FILE.exists(), reason=f"seed 000 fixture {SEED_000_FILE} not written yet"
-    ),
-    pytest.mark.skipif(
-        "load_studies" not in get_commands(), reason="the load_studies command does not exist yet"
-    ),
-    pytest.mark.django_db,
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module", autouse=True)
 def studies_loaded(django_db_setup, django_db_blocker):
-    """Load the fixtures once for the module (2 s a load); flush afterwards so other modules start clean."""
-    with django_db_blocker.unblock():
+    """Load the fixtures once for the module (2 s a load), in a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_studies", stdout=io.StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        yield
+        transaction.set_rollback(True)
 
 
 def day(n: int) -> str:
