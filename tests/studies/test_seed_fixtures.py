@@ -477,8 +477,35 @@ def test_seed_002_inclusion_rule(loaded, number, field, op, value, unit, ref, wi
 
 
 def test_seed_002_exclusion_growth_factor_within_one_week_of_first_dose(loaded):
+    # "received hematopoietic stimulating factors ... within 1 week prior to the first dose": the
+    # grammar's inclusive `within`, as for "within 2 weeks prior to treatment" in 8a-8d.
     node = only_comparison(criterion(S002, "exclusion", "4").rule, "interval:last_growth_factor->first_dose")
-    assert (node["op"], node["value"], node["unit"]) == ("<", 7, "days")
+    assert (node["op"], node["value"], node["unit"]) == ("within", 1, "weeks")
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_within_n_in_a_criterion_is_the_grammars_inclusive_within_never_a_strict_less_than(protocol_id):
+    # "within N days/weeks" has one reading (docs/definitions.md): day N is within N days.
+    for item in fixture_data(protocol_id)["criteria"]:
+        if not re.search(r"within \d+ ?(day|week|month)", item["text"]):
+            continue
+        intervals = [n for n in _all_comparisons(item["rule"]) if str(n["field"]).startswith("interval:")]
+        for node in intervals:
+            assert node["op"] == "within", f"{item['kind']} {item['number']}: {node}"
+
+
+def _all_comparisons(rule: Any) -> list[dict[str, Any]]:
+    if not isinstance(rule, dict):
+        return []
+    if "field" in rule:
+        return [rule]
+    found = []
+    for key in ("all", "any"):
+        for child in rule.get(key, []):
+            found.extend(_all_comparisons(child))
+    if "not" in rule:
+        found.extend(_all_comparisons(rule["not"]))
+    return found
 
 
 def test_seed_002_renal_groups_creatinine_or_clearance_and_always_urea_nitrogen(loaded):
@@ -682,21 +709,21 @@ RULES_004 = [
         "exclusion",
         "14",
         "interval:last_immunosuppressant->first_dose",
-        "<",
+        "within",
         14,
         "days",
         None,
-        id="immunosuppressive drugs within 14 days before the first dose",
+        id="Used immunosuppressive drugs within 14 days before the first dose of study drug",
     ),
     pytest.param(
         "exclusion",
         "10",
         "interval:last_live_vaccine->first_dose",
-        "<",
+        "within",
         4,
         "weeks",
         None,
-        id="live vaccine within 4 weeks of the first dose",
+        id="live or live/attenuated viruses within 4 weeks of the first dose of camrelizumab",
     ),
 ]
 
