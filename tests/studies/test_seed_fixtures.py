@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -19,6 +20,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
+from edc.tumors.recist import NE, SD, best_overall_response
+from edc.visits import schedule
+from edc.visits.selectors import study_schedule_params, study_visit_specs
 from studies.models import EligibilityCriterion, FormDefinition, Intervention, Study, VisitDefinition
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -852,6 +856,46 @@ def test_ctcae_version_is_5_and_marked_where_the_record_does_not_say_so(loaded, 
     s = study(protocol_id)
     assert s.ctcae_version == "5.0"
     assert ("ctcae_version" in s.assumptions) is marked
+
+
+# --- minimum stable-disease duration against the imaging windows -----------------------------------
+
+FIRST_DOSE = date(2025, 1, 6)
+
+
+def first_scan(protocol_id: str) -> schedule.PlannedVisit:
+    s = study(protocol_id)
+    visits = schedule.plan(
+        study_visit_specs(s), schedule.SubjectDates(first_dose=FIRST_DOSE), study_schedule_params(s)
+    )
+    return min((v for v in visits if v.kind == "imaging"), key=lambda v: v.target)
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_stable_disease_at_every_in_window_first_scan_meets_the_minimum_duration(loaded, protocol_id):
+    earliest = (first_scan(protocol_id).window_start - FIRST_DOSE).days
+    minimum = study(protocol_id).min_sd_duration_days
+    assert minimum <= earliest
+    assert "min_sd_duration_days" in study(protocol_id).assumptions, "no record states a minimum"
+
+
+def test_seed_000_stable_disease_at_an_in_window_scan_on_day_39_is_sd_not_ne(loaded):
+    # "Tumor imaging evaluation was performed every 6 weeks (±3 days) from the first administration"
+    s = study(S000)
+    scan = first_scan(S000)
+    assert (scan.target - FIRST_DOSE).days == 42
+    assert (scan.window_start - FIRST_DOSE).days == 39
+
+    def bor(day: int) -> str:
+        return best_overall_response(
+            [(FIRST_DOSE + timedelta(days=day), SD)],
+            reference_date=FIRST_DOSE,
+            min_sd_duration_days=s.min_sd_duration_days,
+            confirmation_min_interval_days=s.confirmation_min_interval_days,
+        )
+
+    assert [bor(day) for day in (39, 40, 41, 42, 45)] == [SD] * 5
+    assert bor(38) == NE  # before the window: too early to call stable
 
 
 # --- verbatim text and boilerplate ----------------------------------------------------------------
