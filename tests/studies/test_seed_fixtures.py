@@ -640,6 +640,15 @@ def test_seed_002_treatment_visits_follow_the_dosing_and_are_marked_ours(loaded,
     assert visit.assumption or visit.assumptions
 
 
+def test_seed_002_weekly_cetuximab_falls_on_days_8_15_22_of_each_28_day_cycle(loaded):
+    # "administered once weekly" / "for a 28-day treatment cycle": the week-1 infusion is the cycle visit.
+    weekly = VisitDefinition.objects.get(study__protocol_id=S002, code="CETW")
+    cycle = VisitDefinition.objects.get(study__protocol_id=S002, code="CYCLE")
+    assert (weekly.anchor_visit, weekly.offset_days, weekly.repeat_interval_days) == ("CYCLE", 7, 7)
+    assert weekly.repeat_count * weekly.repeat_interval_days < cycle.repeat_interval_days == 28
+    assert "recorded at the cycle visit" in weekly.assumption
+
+
 def test_seed_002_and_004_state_no_endpoints(loaded):
     assert not study(S002).endpoints.exists()
     assert not study(S004).endpoints.exists()
