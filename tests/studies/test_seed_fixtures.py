@@ -842,13 +842,29 @@ def test_seed_003_counts_confirmed_responses_only(loaded):
 @pytest.mark.parametrize(
     ("protocol_id", "codes"),
     [
+        pytest.param(S000, {"CAM_MAINT"}, id="000 After reaching CR ... maintenance (no dose)"),
         pytest.param(S001, {"CADO", "CAP"}, id="001 no doses stated"),
         pytest.param(S003, {"CAM", "APA"}, id="003 no doses stated"),
+        pytest.param(S004, {"CAM", "CIS", "NED"}, id="004 camrelizumab, radiation; various platinum-based"),
     ],
 )
 def test_placeholder_doses_are_marked(loaded, protocol_id, codes):
-    for drug in Intervention.objects.filter(study__protocol_id=protocol_id, code__in=codes):
-        assert "PLACEHOLDER" in drug.assumptions["dose_amount"]
+    drugs = Intervention.objects.filter(study__protocol_id=protocol_id, code__in=codes)
+    assert {d.code for d in drugs} == codes
+    for drug in drugs:
+        assert drug.assumptions["dose_amount"].startswith("PLACEHOLDER"), drug.code
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_every_assumed_drug_dose_in_every_study_is_a_placeholder(loaded, protocol_id):
+    # fixtures/README.md: a dose the record does not give is marked PLACEHOLDER, whole-object
+    # assumptions included; a radiotherapy dose that is not given stays empty.
+    for item in Intervention.objects.filter(study__protocol_id=protocol_id):
+        assumed = item.assumption or "dose_amount" in item.assumptions
+        if item.kind == "drug" and item.dose_amount is not None and assumed:
+            assert str(item.assumptions.get("dose_amount", "")).startswith("PLACEHOLDER"), item.code
+        if item.kind == "radiotherapy" and assumed:
+            assert item.dose_amount is None, item.code
 
 
 @pytest.mark.parametrize(
