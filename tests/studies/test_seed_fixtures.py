@@ -422,7 +422,8 @@ def test_seed_000_endpoint(loaded, code, anchor, definition_words):
     endpoint = study(S000).endpoints.get(code=code)
     assert (endpoint.anchor or None) == anchor
     assert definition_words in endpoint.definition
-    assert endpoint.kind == "", "the record does not label endpoints primary or secondary"
+    # The kind is ours (the record's outcome field): see test_endpoint_kinds_follow_the_records_...
+    assert "kind" in endpoint.assumptions
 
 
 # --- seed 002 -------------------------------------------------------------------------------------
@@ -956,6 +957,33 @@ def test_every_endpoint_definition_is_verbatim_from_the_record(protocol_id):
     for item in fixture_data(protocol_id)["endpoints"]:
         assert normalised(item["definition"]) in seed, item["code"]
         assert normalised(item["time_frame"]) in seed, item["code"]
+
+
+def _outcome_fields(protocol_id: str) -> tuple[list[str], list[str]]:
+    """The record's first (primary) and second (secondary) outcome fields, as outcome titles.
+
+    In records 000 and 003 each outcome is "title, description, time frame", the outcomes of one field
+    joined by "|"; the first field is the line that starts with the first outcome.
+    """
+    lines = _record(protocol_id).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Objective response rate, "))
+
+    def titles(line: str) -> list[str]:
+        return [outcome.split(", ", 1)[0] for outcome in line.split("|")]
+
+    return titles(lines[first]), titles(lines[first + 1])
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S003])
+def test_endpoint_kinds_follow_the_records_primary_and_secondary_outcome_fields(loaded, protocol_id):
+    primary, secondary = _outcome_fields(protocol_id)
+    assert primary == ["Objective response rate"]
+    endpoints = {e.name: e for e in study(protocol_id).endpoints.all()}
+    assert set(endpoints) == {*primary, *secondary}
+    for name, endpoint in endpoints.items():
+        assert endpoint.kind == ("primary" if name in primary else "secondary"), name
+        # The record has no "primary"/"secondary" label: the kind is ours, with the field as reason.
+        assert "outcome field" in endpoint.assumptions["kind"], name
 
 
 BOILERPLATE = [
