@@ -759,6 +759,19 @@ def test_seed_004_pregnancy_test_applies_only_to_women_of_reproductive_age(loade
     assert any("reproductive" in text for text in reviews(rule))
 
 
+def test_seed_004_pregnancy_test_must_be_urinary_which_the_investigator_confirms(loaded):
+    # "Women of reproductive age must undergo a negative urinary pregnancy test within 7 days"
+    rule = criterion(S004, "inclusion", "14").rule
+    negative = [
+        part
+        for part in rule["any"]
+        if any(node["value"] == "negative" for node in comparisons(part, "pregnancy_test"))
+    ]
+    assert len(negative) == 1
+    assert "all" in negative[0]
+    assert any("urinary" in text for text in reviews(negative[0]))
+
+
 def test_seed_004_immunosuppressant_exclusion_leaves_the_corticosteroid_exceptions_to_review(loaded):
     rule = criterion(S004, "exclusion", "14").rule
     assert any("corticosteroid" in text for text in reviews(rule))
@@ -1049,6 +1062,17 @@ def test_every_assumption_in_a_fixture_is_listed(assumption_rows, protocol_id):
         pytest.param(S004, "study", "protocol_id", id="004 protocol id"),
         pytest.param(S001, "CADO", "dose_amount", id="001 cadonilimab dose"),
         pytest.param(S003, "APA", "dose_amount", id="003 apatinib dose"),
+        # Values the record does not state, once unmarked (the record's words in the id):
+        pytest.param(
+            S000, "CAM_MAINT", "infusion", id="000 'After reaching CR ... maintenance': no route given"
+        ),
+        pytest.param(S000, "CAM_MAINT", "dose_basis", id="000 maintenance: no dose given, so no basis"),
+        pytest.param(S001, "study", "follow_up_rule", id="001 only 'Time frame: Up to two years'"),
+        pytest.param(S001, "CAP", "route", id="001 'Capecitabine metronomic chemotherapy': no route"),
+        pytest.param(S002, "study", "response_criteria", id="002 RECIST 1.1 only for 'measurable lesions'"),
+        pytest.param(
+            S002, "study", "follow_up_rule", id="002 'until termination criteria are met' is treatment"
+        ),
     ],
 )
 def test_known_assumptions_are_listed(assumption_rows, protocol_id, object_words, field):
