@@ -2,7 +2,7 @@
 
 Pure: no Django. The rule grammar and the field catalogue are in `rules.py` (contract:
 docs/definitions.md, "Eligibility rule grammar"); the case format is in
-../shared/domain/case-files.md ("Eligibility case").
+docs/domain/case-files.md ("Eligibility case").
 
 How a criterion is decided:
 - Every rule node is true, false or unknown; `all`, `any` and `not` combine them by Kleene's
