@@ -45,7 +45,7 @@ EXPECTED_SOCS: Final = EXPECTED_COUNTS[VERSION][1]
 NOT_ENCODED: Final = "grading by value not encoded; grade clinically"
 
 # The CSV header after stripping spaces and NBSPs -> our field name. The change-note column is named
-# after the file's own version ("CTCAE v5.0 Change"), see _change_column.
+# after the file's own version ("CTCAE v5.0 Change"): _CHANGE_COLUMN.
 _COLUMNS: Final[dict[str, str]] = {
     "MedDRA Code": "meddra_code",
     "MedDRA SOC": "soc",

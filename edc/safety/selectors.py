@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from edc.safety.ctcae import VERSION, Dictionary, TermText
 from edc.safety.models import CtcaeTerm
@@ -12,10 +13,10 @@ class CtcaeTermsNotLoaded(LookupError):
     """No terms of the requested CTCAE version are in the database."""
 
     def __init__(self, version: str) -> None:
-        super().__init__(
-            f"no CTCAE v{version} terms in the database: run `python manage.py load_ctcae` first"
-            + ("" if version == VERSION else f" (with --file and --version {version})")
-        )
+        message = _("no CTCAE v%(version)s terms in the database: run `python manage.py load_ctcae` first")
+        if version != VERSION:
+            message += _(" (with --file and --version %(version)s)")
+        super().__init__(message % {"version": version})
         self.version = version
 
 

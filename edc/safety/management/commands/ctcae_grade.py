@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from edc.safety.ctcae import VERSION, CtcaeError, grade_case
 from edc.safety.selectors import CtcaeTermsNotLoaded, ctcae_dictionary
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             try:
                 version = study_lookup(key).ctcae_version
             except (ObjectDoesNotExist, ValueError) as exc:
-                raise CommandError(f"--study {key}: {exc}") from None
+                raise CommandError(_("--study %(key)s: %(error)s") % {"key": key, "error": exc}) from None
         try:
             dictionary = ctcae_dictionary(version=version or VERSION)
         except CtcaeTermsNotLoaded as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 
 from edc.safety.ctcae import VERSION, CtcaeFileError
 from edc.safety.reference import VENDORED_CSV, read_ctcae_file
@@ -45,14 +46,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         version = options["ctcae_version"]
         if not _VERSION.match(version):
-            raise CommandError(f"--version: {version!r} is not a CTCAE version such as 5.0 or 6.0.")
+            raise CommandError(
+                _("--version: %(version)r is not a CTCAE version such as 5.0 or 6.0.") % {"version": version}
+            )
         if options.get("file"):
             path = Path(options["file"])
         elif version in VENDORED_CSV:
             path = VENDORED_CSV[version]
         else:
             raise CommandError(
-                f"--file: no CTCAE v{version} term list is vendored; give its CSV with --file."
+                _("--file: no CTCAE v%(version)s term list is vendored; give its CSV with --file.")
+                % {"version": version}
             )
         try:
             terms = read_ctcae_file(path, version=version)  # the whole file is checked before writing
