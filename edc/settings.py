@@ -3,7 +3,6 @@
 DATABASE_URL     unset: an SQLite file in the project folder (no server needed)
 DJANGO_DEBUG     "1"/"true" turns debug on (the README's run command does)
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS   required when debug is off
-EDC_SHARED_DIR   the shared reference folder (CTCAE term list); default ../shared
 EDC_TOKEN_TTL_HOURS, EDC_SESSION_IDLE_MINUTES, EDC_LOGIN_FAILURE_LIMIT, EDC_LOGIN_LOCKOUT_MINUTES
                  authentication limits, see "Authentication" below
 """
@@ -159,7 +158,6 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # A reason for change is stored whole: a varchar(100) cut it off (a 500 on PostgreSQL).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-EDC_SHARED_DIR = Path(os.environ.get("EDC_SHARED_DIR", BASE_DIR.parent / "shared"))
 EDC_FIXTURES_DIR = BASE_DIR / "fixtures"
 
 REST_FRAMEWORK = {

@@ -191,6 +191,7 @@ VISIT_FIELDS = {
     "kind": F("choice", required=True, choices=_choices(VisitKind), nullable=False),
     "series": F("str"),
     "anchor": F("choice", required=True, choices=_choices(VisitAnchor), nullable=False),
+    "anchor_visit": F("str"),
     "repeat_from": F("choice", choices=_choices(RepeatFrom), nullable=False),
     "offset_days": F("int", nullable=False),
     "window_before_days": F("uint", nullable=False),
@@ -442,6 +443,11 @@ class FileReader:
             self.check_intervention(obj)
         for obj in plan.sections["visits"]:
             self.check_visit(obj)
+        codes = {obj.values.get("code") for obj in plan.sections["visits"]}
+        for obj in plan.sections["visits"]:
+            parent = obj.values.get("anchor_visit")
+            if parent and parent not in codes:
+                self.error(obj.label, "anchor_visit", f"{parent!r} names no visit of this study")
         return plan
 
     def read_forms(self, data: dict[str, Any]) -> FilePlan:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -545,6 +546,14 @@ class VisitDefinition(AssumptionFields):
     kind = models.CharField(max_length=24, choices=VisitKind.choices)
     series = models.CharField(max_length=32, blank=True, help_text="Blank: the code.")
     anchor = models.CharField(max_length=20, choices=VisitAnchor.choices)
+    anchor_visit = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "Code of the visit definition each of whose occurrences anchors this one (days 8, 15, 22 of "
+            "each cycle); offsets count from that visit's date. Blank: from the anchor date."
+        ),
+    )
     repeat_from = models.CharField(max_length=20, choices=RepeatFrom.choices, default=RepeatFrom.ANCHOR)
     offset_days = models.IntegerField(default=0)
     window_before_days = models.PositiveIntegerField(default=0)

@@ -105,6 +105,7 @@ class VisitDefinitionSerializer(serializers.ModelSerializer):
             "kind",
             "series",
             "anchor",
+            "anchor_visit",
             "repeat_from",
             "offset_days",
             "window_before_days",

@@ -2,7 +2,7 @@
 
 Pure: no Django. The rule grammar and the field catalogue are in `rules.py` (contract:
 docs/definitions.md, "Eligibility rule grammar"); the case format is in
-../shared/domain/case-files.md ("Eligibility case").
+docs/domain/case-files.md ("Eligibility case").
 
 How a criterion is decided:
 - Every rule node is true, false or unknown; `all`, `any` and `not` combine them by Kleene's
@@ -369,7 +369,19 @@ def _apply(op: str, observed: Any, limit: Any, kind: str) -> bool:
         return observed in limit
     if op == "between":
         return limit[0] <= observed <= limit[1]
+    if op == "within":
+        return is_within(observed, limit)
     raise ValueError(f"unknown op {op!r}")
+
+
+def is_within(elapsed: Any, limit: Any) -> bool:
+    """Whether an event ``elapsed`` days (or weeks...) ago lies "within" ``limit``: day N is within N.
+
+    The one reading of "within N days/weeks" (rules.WITHIN_IS_INCLUSIVE): for the op `within` on an
+    interval and for a lab's `within` recency window alike. An event after the anchor (a negative
+    time) is not within a time before it.
+    """
+    return bool(0 <= elapsed <= limit)
 
 
 def _limit_words(node: Mapping[str, Any]) -> str:
@@ -462,7 +474,11 @@ def _check_within(node: Mapping[str, Any], label: str, dated: date | None, conte
     if dated is None:
         raise _Unknown(f"{label} has no date; limit {within['days']} days before {anchor}")
     age = (context.as_of - dated).days
-    if age > within["days"]:
+    if age < 0:
+        raise _Unknown(
+            f"{label} dated {dated.isoformat()} is after {anchor}; limit {within['days']} days before"
+        )
+    if not is_within(age, within["days"]):
         raise _Unknown(
             f"{label} dated {dated.isoformat()} is {age} days before {anchor}; limit {within['days']} days"
         )

@@ -10,6 +10,8 @@ never be evaluated would silently turn into a "needs review" for every patient):
   their name; every other quantity needs its unit (or `ref` on a lab).
 - `within` is accepted only on dated items (labs and the pregnancy test): the case format carries no
   date for ECOG, vitals or age, so a recency window on them could never be satisfied.
+- The op `within` is accepted only on `interval:` fields: "within N days before the first dose" is
+  time from an event, and the op reads it the one inclusive way (see `WITHIN_IS_INCLUSIVE`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from typing import Any
 
 from edc.core.units import UnitError, compatible, normalize_unit
 
-OPS = ("<", "<=", ">=", ">", "==", "in", "between")
-OP_WORDS = {"<": "<", "<=": "≤", ">=": "≥", ">": ">", "==": "="}
+OPS = ("<", "<=", ">=", ">", "==", "in", "between", "within")
+OP_WORDS = {"<": "<", "<=": "≤", ">=": "≥", ">": ">", "==": "=", "within": "within"}
+# "Within N days (weeks, months)" means no more than N: day N is within N days, day N + 1 is not.
+# One reading for the op `within` on intervals and for a comparison's `within` recency window.
+WITHIN_IS_INCLUSIVE = True
 REFS = ("ULN", "LLN")
 WITHIN_ANCHORS = ("first_dose", "enrollment")
 
@@ -216,6 +221,11 @@ def _validate_comparison(node: dict, path: str, errors: list[str]) -> None:
         return
     if spec.kind == "code" and op not in ("==", "in"):
         errors.append(f"{_join(path, 'op')}: {spec.name} is a code; only == and in apply")
+    if op == "within" and spec.kind != "interval":
+        errors.append(
+            f"{_join(path, 'op')}: within applies to interval:A->B fields (time since an event), "
+            f"not {spec.name}; a lab's recency is the key within: {{days, before}}"
+        )
 
     ref = node.get("ref")
     if ref is not None:
@@ -259,6 +269,8 @@ def _validate_value(node: dict, spec: FieldSpec, op: str, path: str, errors: lis
         if problem:
             errors.append(f"{item_where}: {problem}")
             ok = False
+    if ok and op == "within" and items[0] < 0:
+        errors.append(f"{where}: within needs a length of time ≥ 0, not {items[0]}")
     if ok and op == "between":
         low, high = items
         if spec.kind == "ordinal":

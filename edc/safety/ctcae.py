@@ -1,8 +1,14 @@
 """CTCAE v5.0: the term list parser and the grading engine (pure, no Django).
 
 The NCI workbook gives thresholds as free text, so the numeric rules are
-encoded here, term by term, from the text of ``CTCAE_v5.0_clean_copy.csv``;
-each result cites the grade cell that matched (``criterion``). Conventions:
+encoded here, term by term, from the text of ``CTCAE_v5.0_clean_copy.csv``
+(vendored in ``edc/safety/data/ctcae/``); each result cites the grade cell that
+matched (``criterion``).
+
+This module reads no file, database or environment: the caller passes the terms
+it grades with (``Dictionary(terms, version=...)``, built by
+``edc.safety.selectors.ctcae_dictionary`` from the terms ``load_ctcae`` stored),
+and ``parse_ctcae_csv`` parses text it is given. Conventions:
 
 - A ``;`` inside a grade means "or": the grade is the highest grade any of
   whose alternatives is met (value bands and clinical qualifiers alike).
@@ -23,23 +29,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Final
 
 from edc.core.units import UnitError, convert, dimension, normalize_unit, to_decimal
 
 VERSION: Final = "5.0"
-EXPECTED_TERMS: Final = 837
-EXPECTED_SOCS: Final = 26
-CSV_NAME: Final = "data/ctcae/CTCAE_v5.0_clean_copy.csv"
+# Terms and SOCs NCI published per version: a file of a known version must hold exactly these.
+EXPECTED_COUNTS: Final[dict[str, tuple[int, int]]] = {"5.0": (837, 26)}
+EXPECTED_TERMS: Final = EXPECTED_COUNTS[VERSION][0]
+EXPECTED_SOCS: Final = EXPECTED_COUNTS[VERSION][1]
 NOT_ENCODED: Final = "grading by value not encoded; grade clinically"
 
-# The CSV header after stripping spaces and NBSPs -> our field name.
+# The CSV header after stripping spaces and NBSPs -> our field name. The change-note column is named
+# after the file's own version ("CTCAE v5.0 Change"): _CHANGE_COLUMN.
 _COLUMNS: Final[dict[str, str]] = {
     "MedDRA Code": "meddra_code",
     "MedDRA SOC": "soc",
@@ -51,8 +57,8 @@ _COLUMNS: Final[dict[str, str]] = {
     "Grade 5": "grade_5",
     "Definition": "definition",
     "Navigational Note": "navigational_note",
-    "CTCAE v5.0 Change": "change_note",
 }
+_CHANGE_COLUMN: Final = re.compile(r"CTCAE v(\d+(?:\.\d+)*) Change")
 
 
 class CtcaeFileError(ValueError):
@@ -90,18 +96,32 @@ def _cell(text: str) -> str | None:
     return None if text.strip() == "-" else text
 
 
-def parse_ctcae_csv(text: str, *, source: str = "<csv>") -> list[TermText]:
-    """Parse and validate the CTCAE v5.0 clean-copy CSV: the one parser of the term list."""
+def parse_ctcae_csv(text: str, *, source: str = "<csv>", version: str = VERSION) -> list[TermText]:
+    """Parse and validate a CTCAE clean-copy CSV of ``version``: the one parser of the term list.
+
+    ``text`` is the file's content (the caller reads it). The change-note column must name the same
+    version ("CTCAE v5.0 Change"); for a version NCI's counts are known of (5.0: 837 terms, 26 SOCs)
+    the file must hold exactly those.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
         raise CtcaeFileError(f"{source}: empty file") from None
     names = [h.strip(" \u00a0\ufeff") for h in header]
-    missing = [col for col in _COLUMNS if col not in names]
+    change_column = f"CTCAE v{version} Change"
+    missing = [col for col in (*_COLUMNS, change_column) if col not in names]
+    if change_column in missing:
+        other = [m.group(1) for m in map(_CHANGE_COLUMN.fullmatch, names) if m]
+        if other:
+            raise CtcaeFileError(
+                f"{source}: row 1 (header): column 'CTCAE v{other[0]} Change' is of CTCAE v{other[0]}, "
+                f"not the v{version} being loaded"
+            )
     if missing:
         raise CtcaeFileError(f"{source}: row 1 (header): missing column(s) {', '.join(missing)}")
     index = {_COLUMNS[name]: names.index(name) for name in _COLUMNS}
+    index["change_note"] = names.index(change_column)
     terms: list[TermText] = []
     codes: set[str] = set()
     term_names: set[str] = set()
@@ -140,54 +160,46 @@ def parse_ctcae_csv(text: str, *, source: str = "<csv>") -> list[TermText]:
                 change_note=values["change_note"].strip(),
             )
         )
-    if len(terms) != EXPECTED_TERMS:
-        raise CtcaeFileError(f"{source}: expected {EXPECTED_TERMS} terms, found {len(terms)}")
-    socs = {t.soc for t in terms}
-    if len(socs) != EXPECTED_SOCS:
-        raise CtcaeFileError(
-            f"{source}: field 'MedDRA SOC': expected {EXPECTED_SOCS} SOCs, found {len(socs)}"
-        )
+    if not terms:
+        raise CtcaeFileError(f"{source}: no terms")
+    expected = EXPECTED_COUNTS.get(version)
+    if expected is not None:
+        expected_terms, expected_socs = expected
+        if len(terms) != expected_terms:
+            raise CtcaeFileError(
+                f"{source}: expected {expected_terms} CTCAE v{version} terms, found {len(terms)}"
+            )
+        socs = {t.soc for t in terms}
+        if len(socs) != expected_socs:
+            raise CtcaeFileError(
+                f"{source}: field 'MedDRA SOC': expected {expected_socs} SOCs, found {len(socs)}"
+            )
     return terms
 
 
-def read_ctcae_csv(path: str | os.PathLike[str]) -> list[TermText]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CtcaeFileError(f"{path}: cannot read: {exc}") from None
-    return parse_ctcae_csv(text, source=str(path))
-
-
-def default_csv_path() -> Path:
-    """The shared term list: $EDC_SHARED_DIR, else ``shared/`` beside the project folder."""
-    shared = os.environ.get("EDC_SHARED_DIR")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[3] / "shared"
-    return base / CSV_NAME
-
-
 class Dictionary:
-    """Terms by exact name and by MedDRA code."""
+    """The terms of one CTCAE version, by exact name and by MedDRA code.
 
-    def __init__(self, terms: Iterable[TermText]):
+    Built from the terms the caller passes (from the database in the product, see
+    ``edc.safety.selectors.ctcae_dictionary``); it reads nothing itself.
+    """
+
+    def __init__(self, terms: Iterable[TermText], *, version: str = VERSION):
+        self.version = version
         self.terms = list(terms)
         self.by_term = {t.term: t for t in self.terms}
         self.by_code = {t.meddra_code: t for t in self.terms}
-
-    @classmethod
-    def from_csv(cls, path: str | os.PathLike[str] | None = None) -> Dictionary:
-        return cls(read_ctcae_csv(path or default_csv_path()))
 
     def lookup(self, term: str | None, meddra_code: str | None) -> TermText:
         by_term = by_code = None
         if term is not None:
             by_term = self.by_term.get(term.strip())
             if by_term is None:
-                raise CtcaeError(f"unknown CTCAE v{VERSION} term {term!r}")
+                raise CtcaeError(f"unknown CTCAE v{self.version} term {term!r}")
         if meddra_code is not None:
             by_code = self.by_code.get(str(meddra_code).strip())
             if by_code is None:
-                raise CtcaeError(f"unknown CTCAE v{VERSION} MedDRA code {meddra_code!r}")
+                raise CtcaeError(f"unknown CTCAE v{self.version} MedDRA code {meddra_code!r}")
         if by_term and by_code and by_term is not by_code:
             raise CtcaeError(
                 f"term {term!r} and MedDRA code {meddra_code!r} name different terms ({by_code.term!r})"
@@ -926,23 +938,30 @@ RULES: Final[dict[str, Rule]] = {
 }
 
 
+# The value rules are encoded from one version's text; terms of another version are looked up but
+# graded clinically until their rules are encoded here.
+RULES_BY_VERSION: Final[dict[str, dict[str, Rule]]] = {VERSION: RULES}
+
+
 # --------------------------------------------------------------------------- entry point
 
-_DEFAULT: Dictionary | None = None
 
+def grade(request: GradingRequest, dictionary: Dictionary) -> GradeResult:
+    """Grade one request with the terms of ``dictionary``.
 
-def default_dictionary() -> Dictionary:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Dictionary.from_csv()
-    return _DEFAULT
-
-
-def grade(request: GradingRequest, dictionary: Dictionary | None = None) -> GradeResult:
-    """Grade one request; raises CtcaeError for an unknown term or unit or a malformed field."""
-    terms = dictionary or default_dictionary()
-    term = terms.lookup(request.term, request.meddra_code)
-    rule = RULES.get(term.term)
+    Raises CtcaeError for an unknown term or unit or a malformed field.
+    """
+    term = dictionary.lookup(request.term, request.meddra_code)
+    rules = RULES_BY_VERSION.get(dictionary.version)
+    if rules is None:
+        encoded = ", ".join(f"v{v}" for v in RULES_BY_VERSION)
+        return GradeResult(
+            None,
+            "",
+            f"grading by value is encoded for CTCAE {encoded} only, not v{dictionary.version}; "
+            "grade clinically",
+        )
+    rule = rules.get(term.term)
     if rule is None:
         return GradeResult(None, "", NOT_ENCODED)
     found = rule(request)
@@ -954,5 +973,5 @@ def grade(request: GradingRequest, dictionary: Dictionary | None = None) -> Grad
     return GradeResult(found.grade, text, found.reason)
 
 
-def grade_case(case: Mapping[str, Any], dictionary: Dictionary | None = None) -> GradeResult:
+def grade_case(case: Mapping[str, Any], dictionary: Dictionary) -> GradeResult:
     return grade(request_from_case(case), dictionary)

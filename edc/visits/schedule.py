@@ -23,6 +23,15 @@ Rules, in the order ``plan`` applies them:
    would overlap, both are clipped at the midpoint between the targets: the earlier window keeps the
    midpoint day itself (when the gap is even), the later one starts the day after. Only a window that
    crosses the midpoint is clipped, so a window always contains its target.
+6. A definition with ``anchor_visit`` is planned after the others, once per planned occurrence of that
+   definition (its "parent", e.g. each cycle): occurrence k targets the parent's date (its actual date
+   when known, else its target) + offset + k * interval (``repeat_from="previous_actual"``: the previous
+   occurrence's actual date + interval), so the visits follow a delayed parent. An occurrence on or
+   after the next parent's date is not planned (that day belongs to the next parent visit), and its
+   window stays strictly between the two parents' dates. ``repeat_until_day`` still counts from the
+   definition's ``anchor`` date (the parent's own anchor). Occurrences are coded
+   ``<code><parent number>D<day>`` (``CETW2D15``: day 15 of cycle 2, the parent's date being day 1), and
+   ``{cycle}`` / ``{day}`` in the name give the parent's number and that day.
 """
 
 from __future__ import annotations
@@ -77,6 +86,7 @@ class VisitDefinitionSpec:
     on_end_of_treatment: str = "continue"
     phase: str = ""
     order: int = 0
+    anchor_visit: str = ""  # code of the definition each of whose occurrences anchors this one (rule 6)
 
     @property
     def series_key(self) -> str:
@@ -149,6 +159,7 @@ class PlannedVisit:
     window_end: dt.date
     phase: str = ""
     order: int = 0
+    anchor_visit: str = ""  # the occurrence code of the parent visit (rule 6), e.g. "CYCLE2"
 
     def contains(self, day: dt.date) -> bool:
         return self.window_start <= day <= self.window_end
@@ -193,10 +204,12 @@ def validate_definitions(defs: Iterable[VisitDefinitionSpec]) -> list[str]:
             )
         if d.repeat_count is not None and d.repeat_count <= 0:
             problems.append(f"{where}: repeat_count must be positive")
-        if d.repeat_until_day is not None and d.repeat_until_day < d.offset_days:
+        # An anchored definition's offset counts from its parent, its until day from the anchor date.
+        if d.repeat_until_day is not None and d.repeat_until_day < d.offset_days and not d.anchor_visit:
             problems.append(
                 f"{where}: repeat_until_day {d.repeat_until_day} is before offset {d.offset_days}"
             )
+    problems.extend(_anchored_problems(defs))
 
     by_series: dict[str, list[VisitDefinitionSpec]] = {}
     for d in defs:
@@ -229,6 +242,63 @@ def validate_definitions(defs: Iterable[VisitDefinitionSpec]) -> list[str]:
                     f"{later.code!r} on day {later.offset_days}"
                 )
     return problems
+
+
+def _anchored_problems(defs: list[VisitDefinitionSpec]) -> list[str]:
+    """Problems of definitions anchored on another definition's occurrences (rule 6)."""
+    problems: list[str] = []
+    by_code = {d.code: d for d in defs}
+    for d in defs:
+        if not d.anchor_visit:
+            continue
+        where = f"visit {d.code!r}"
+        parent = by_code.get(d.anchor_visit)
+        if parent is None:
+            problems.append(
+                f"{where}: anchor_visit {d.anchor_visit!r} names no visit definition of the study"
+            )
+            continue
+        if parent.code == d.code:
+            problems.append(f"{where}: anchor_visit names the visit itself")
+            continue
+        if parent.anchor_visit:
+            problems.append(
+                f"{where}: anchor_visit {parent.code!r} is itself anchored on a visit; one level only"
+            )
+        if d.anchor != parent.anchor:
+            problems.append(
+                f"{where}: anchor {d.anchor!r} is not the anchor {parent.anchor!r} of its anchor_visit "
+                f"{parent.code!r}"
+            )
+        if d.series and d.series != d.code:
+            problems.append(
+                f"{where}: a visit anchored on another visit forms its own series; leave series blank"
+            )
+        if d.offset_days - d.window_before_days < 1:
+            problems.append(
+                f"{where}: its window opens on or before the day of {parent.code!r} (offset {d.offset_days}, "
+                f"window before {d.window_before_days}); it must fall after it"
+            )
+        last = _last_offset_in_parent(d)
+        if (
+            parent.repeats
+            and last is not None
+            and last + d.window_after_days >= (parent.repeat_interval_days or 0)
+        ):
+            problems.append(
+                f"{where}: reaches day {last + d.window_after_days} after each {parent.code!r}, not "
+                f"before the next one {parent.repeat_interval_days} days later"
+            )
+    return problems
+
+
+def _last_offset_in_parent(d: VisitDefinitionSpec) -> int | None:
+    """An anchored definition's last offset from its parent's date, when its own fields fix it."""
+    if not d.repeats:
+        return d.offset_days
+    if d.repeat_count is None:
+        return None
+    return d.offset_days + (d.repeat_count - 1) * (d.repeat_interval_days or 0)
 
 
 def _last_offset(d: VisitDefinitionSpec) -> int | None:
@@ -306,11 +376,14 @@ def _cutoff(spec: VisitDefinitionSpec, dates: SubjectDates, params: SchedulePara
     return min(limits) if limits else None
 
 
-def _name(spec: VisitDefinitionSpec, number: int) -> str:
-    if "{n}" in spec.name:
-        return spec.name.replace("{n}", str(number))
+def _name(spec: VisitDefinitionSpec, number: int, cycle: int | None = None, day: int | None = None) -> str:
+    name = spec.name
+    if cycle is not None and day is not None and ("{cycle}" in name or "{day}" in name):
+        return name.replace("{cycle}", str(cycle)).replace("{day}", str(day)).replace("{n}", str(number))
+    if "{n}" in name:
+        return name.replace("{n}", str(number))
     # Choice: a repeating definition without {n} still gets its number, so occurrences stay distinct.
-    return f"{spec.name} {number}" if spec.repeats else spec.name
+    return f"{name} {number}" if spec.repeats or cycle is not None else name
 
 
 def _clip(visits: list[PlannedVisit]) -> list[PlannedVisit]:
@@ -332,8 +405,12 @@ def plan(
     """The planned visits for a subject, sorted by target date then definition order."""
     horizon = params.horizon_date(dates.first_dose)
     by_series: dict[str, list[VisitDefinitionSpec]] = {}
+    anchored: list[VisitDefinitionSpec] = []
     for spec in definitions:
         if spec.kind == "unscheduled":
+            continue
+        if spec.anchor_visit:
+            anchored.append(spec)
             continue
         by_series.setdefault(spec.series_key, []).append(spec)
 
@@ -373,5 +450,83 @@ def plan(
             )
         planned.extend(_clip(visits))
 
+    # Rule 6: after every other definition, so that the parents' occurrences are known.
+    parents_planned = list(planned)
+    for spec in anchored:
+        planned.extend(_plan_anchored(spec, parents_planned, dates, params, horizon))
+
     planned.sort(key=lambda v: (v.target, v.order, v.code))
     return planned
+
+
+def _plan_anchored(
+    spec: VisitDefinitionSpec,
+    planned: Sequence[PlannedVisit],
+    dates: SubjectDates,
+    params: ScheduleParams,
+    horizon: dt.date | None,
+) -> list[PlannedVisit]:
+    """The occurrences of a definition anchored on each planned occurrence of another (rule 6)."""
+    anchor = dates.anchor_date(spec.anchor)
+    if anchor is None:
+        return []
+    parents = sorted((v for v in planned if v.definition == spec.anchor_visit), key=lambda v: v.target)
+    starts = [dates.actual.get(p.code, p.target) for p in parents]
+    interval = dt.timedelta(days=spec.repeat_interval_days or 0)
+    cutoff = _cutoff(spec, dates, params)
+    visits: list[PlannedVisit] = []
+    for i, parent in enumerate(parents):
+        start = starts[i]
+        next_start = starts[i + 1] if i + 1 < len(starts) else None
+        unbounded = spec.repeat_until_day is None and horizon is None and cutoff is None
+        if spec.repeats and spec.repeat_count is None and next_start is None and unbounded:
+            raise UnboundedScheduleError(
+                f"visit {spec.code!r} repeats after the last {spec.anchor_visit!r} without end and no "
+                "schedule horizon is known"
+            )
+        k = 0
+        previous: tuple[str, dt.date] | None = None
+        while spec.repeat_count is None or k < spec.repeat_count:
+            if k > 0 and not spec.repeats:
+                break
+            day = spec.offset_days + k * (spec.repeat_interval_days or 0) + 1
+            if spec.repeat_from == "previous_actual" and previous is not None:
+                target = dates.actual.get(previous[0], previous[1]) + interval
+            else:
+                target = start + dt.timedelta(days=day - 1)
+            if next_start is not None and target >= next_start:
+                break
+            if spec.repeat_until_day is not None and (target - anchor).days > spec.repeat_until_day:
+                break
+            if horizon is not None and target > horizon:
+                break
+            if cutoff is not None and target > cutoff:
+                break
+            code = f"{spec.code}{parent.number}D{day}"
+            window_start = max(
+                target - dt.timedelta(days=spec.window_before_days), start + dt.timedelta(days=1)
+            )
+            window_end = target + dt.timedelta(days=spec.window_after_days)
+            if next_start is not None:
+                window_end = min(window_end, next_start - dt.timedelta(days=1))
+            number = len(visits) + 1
+            visits.append(
+                PlannedVisit(
+                    code=code,
+                    name=_name(spec, number, cycle=parent.number, day=day),
+                    kind=spec.kind,
+                    series=spec.series_key,
+                    definition=spec.code,
+                    occurrence=number,
+                    number=number,
+                    target=target,
+                    window_start=window_start,
+                    window_end=window_end,
+                    phase=spec.phase,
+                    order=spec.order,
+                    anchor_visit=parent.code,
+                )
+            )
+            previous = (code, target)
+            k += 1
+    return _clip(visits)

@@ -29,6 +29,7 @@ def visit_spec_from_row(row: VisitDefinition) -> VisitDefinitionSpec:
         on_end_of_treatment=row.on_end_of_treatment,
         phase=row.phase.code if row.phase_id else "",
         order=row.order,
+        anchor_visit=row.anchor_visit,
     )
 
 

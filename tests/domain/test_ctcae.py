@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,21 @@ from edc.safety.ctcae import (
     CtcaeError,
     CtcaeFileError,
     Dictionary,
+    grade,
     grade_case,
     parse_ctcae_csv,
 )
+from edc.safety.reference import VENDORED_CSV
+
+
+def _csv_text() -> str:
+    # The vendored copy (edc/safety/data/ctcae/); the engine itself is handed the parsed terms.
+    return VENDORED_CSV["5.0"].read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def dictionary() -> Dictionary:
-    return Dictionary.from_csv()
+    return Dictionary(parse_ctcae_csv(_csv_text(), source="CTCAE_v5.0_clean_copy.csv"), version="5.0")
 
 
 def graded(dictionary: Dictionary, **case) -> int | None:
@@ -812,10 +820,6 @@ def test_grade_text_keeps_the_nci_cell_exactly(dictionary):
     assert "\n" in hypertension.grade_text(1)
 
 
-def _csv_text() -> str:
-    return ctcae.default_csv_path().read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -823,7 +827,7 @@ def _csv_text() -> str:
         (lambda text: text.replace("MedDRA Code", "Code", 1), "MedDRA Code"),
         (lambda text: text.replace("10029366", "1002936X", 1), "row"),
         (lambda text: text.replace("10029366", "10002272", 1), "repeats"),
-        (lambda text: text.rsplit("\n", 2)[0] + "\n", "expected 837 terms"),
+        (lambda text: text.rsplit("\n", 2)[0] + "\n", "expected 837 CTCAE v5.0 terms"),
     ],
 )
 def test_malformed_term_list_is_refused_naming_the_problem(mutate, message):
@@ -836,3 +840,44 @@ def test_ctcae_module_imports_nothing_from_django():
     imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not [name for name in imported if name.startswith("django")]
+
+
+def test_ctcae_module_reads_no_environment_or_disk():
+    # The terms are handed in (Dictionary(terms)); nothing in the module opens a file or reads os.environ.
+    tree = ast.parse(Path(ctcae.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not imported & {"os", "pathlib", "io.open", "sys"}
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert "open" not in calls
+    assert not hasattr(ctcae, "default_dictionary")
+    assert not hasattr(ctcae, "default_csv_path")
+
+
+def test_a_file_of_another_version_is_parsed_with_that_version():
+    text = _csv_text().replace("CTCAE v5.0 Change", "CTCAE v6.0 Change", 1)
+    rows = text.split("\n")
+    # NCI's counts are known for v5.0 only: a shorter v6.0 file is accepted as it is.
+    terms = parse_ctcae_csv("\n".join(rows[:11]) + "\n", source="v6.csv", version="6.0")
+    assert len(terms) == 10
+    assert terms[0].change_note == parse_ctcae_csv(_csv_text())[0].change_note
+
+
+def test_the_change_column_must_name_the_version_being_parsed():
+    with pytest.raises(CtcaeFileError, match=r"x\.csv: row 1 \(header\): column 'CTCAE v5\.0 Change'"):
+        parse_ctcae_csv(_csv_text(), source="x.csv", version="6.0")
+
+
+def test_a_dictionary_names_its_version_in_lookup_errors(dictionary):
+    v6 = Dictionary(dictionary.terms, version="6.0")
+    with pytest.raises(CtcaeError, match=r"unknown CTCAE v6\.0 term 'Neutropenia'"):
+        v6.lookup("Neutropenia", None)
+
+
+def test_terms_of_a_version_without_encoded_rules_are_graded_clinically(dictionary):
+    v6 = Dictionary(dictionary.terms, version="6.0")
+    request = ctcae.GradingRequest(term=ANC, value=Decimal(900), unit="/mm3", lln=Decimal(2000))
+    assert grade(request, dictionary).grade == 3
+    result = grade(request, v6)
+    assert result.grade is None
+    assert "not v6.0" in result.reason

@@ -14,13 +14,7 @@ SEED_002 = FIXTURES / "studies" / "002_cet_dalp_hnscc.yaml"
 SEED_004 = FIXTURES / "studies" / "004_cam_crt_hnscc.yaml"
 FORMS = FIXTURES / "forms.yaml"
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not (SEED_002.exists() and SEED_004.exists() and FORMS.exists()),
-        reason="fixtures/forms.yaml and fixtures/studies/002_*.yaml, 004_*.yaml are not written yet",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 AS_OF = "2025-03-15"
 

@@ -1,16 +1,13 @@
 """The CTCAE dictionary in the admin: read-only, searchable, a fixed number of queries per page."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded():
-    call_command("load_ctcae", stdout=StringIO(), stderr=StringIO())
+def loaded(ctcae_terms):
+    """The terms load_ctcae stored (tests/safety/conftest.py): the admin lists the same rows."""
 
 
 def test_terms_are_searchable_by_term_and_code(admin_client, loaded):

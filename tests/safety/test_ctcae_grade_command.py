@@ -10,7 +10,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-EXAMPLES = Path(settings.EDC_SHARED_DIR) / "domain" / "examples" / "ctcae_examples.json"
+EXAMPLES = Path(settings.BASE_DIR) / "docs" / "domain" / "examples" / "ctcae_examples.json"
+
+# The command grades with the terms in the database: the vendored v5.0 list, loaded once.
+pytestmark = pytest.mark.usefixtures("ctcae_terms")
 
 
 def run(path: Path) -> dict:

@@ -1,19 +1,19 @@
-"""load_ctcae: all 837 CTCAE v5.0 terms, 26 SOCs, idempotent, refusing a malformed file."""
+"""load_ctcae: 837 CTCAE v5.0 terms in 26 SOCs, idempotent, refusing a bad file; versions side by side."""
 
 from __future__ import annotations
 
 import json
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from edc.safety.ctcae import CSV_NAME
 from edc.safety.models import CtcaeTerm
+from edc.safety.reference import VENDORED_CSV
 
-pytestmark = pytest.mark.django_db
+# Each test starts from an empty dictionary table (the session's terms come back afterwards).
+pytestmark = pytest.mark.usefixtures("no_ctcae_terms")
 
 
 def load(*args: str) -> dict:
@@ -23,7 +23,13 @@ def load(*args: str) -> dict:
 
 
 def csv_text() -> str:
-    return (Path(settings.EDC_SHARED_DIR) / CSV_NAME).read_text(encoding="utf-8")
+    return VENDORED_CSV["5.0"].read_text(encoding="utf-8")
+
+
+def test_the_default_file_is_the_copy_vendored_in_the_repository():
+    summary = load()
+    assert summary["file"] == str(settings.BASE_DIR / "edc/safety/data/ctcae/CTCAE_v5.0_clean_copy.csv")
+    assert summary["version"] == "5.0"
 
 
 def test_load_creates_837_terms_in_26_socs():
@@ -110,3 +116,42 @@ def test_file_option_loads_the_given_copy(tmp_path):
     copy = tmp_path / "copy.csv"
     copy.write_text(csv_text(), encoding="utf-8")
     assert load("--file", str(copy))["created"] == 837
+
+
+def v6_copy(tmp_path, mutate=lambda text: text):
+    """The v5.0 list dressed as a v6.0 file (the change-note column names the file's version)."""
+    path = tmp_path / "CTCAE_v6.0.csv"
+    text = csv_text().replace("CTCAE v5.0 Change", "CTCAE v6.0 Change", 1)
+    path.write_text(mutate(text), encoding="utf-8")
+    return path
+
+
+def test_another_version_is_stored_beside_v5_and_leaves_it_unchanged(tmp_path):
+    load()
+    path = v6_copy(tmp_path, lambda text: text.replace("A disorder characterized by", "V6:", 1))
+    summary = load("--file", str(path), "--version", "6.0")
+    assert (summary["version"], summary["created"]) == ("6.0", 837)
+    assert CtcaeTerm.objects.filter(version="5.0").count() == 837
+    assert CtcaeTerm.objects.filter(version="6.0").count() == 837
+    assert not CtcaeTerm.objects.filter(version="5.0", definition__startswith="V6:").exists()
+    assert CtcaeTerm.objects.filter(version="6.0", definition__startswith="V6:").count() == 1
+    assert load()["message"] == "0 created, 0 updated, 837 unchanged"
+
+
+def test_a_file_of_another_version_than_the_one_named_is_refused(tmp_path):
+    with pytest.raises(CommandError) as excinfo:
+        load("--file", str(v6_copy(tmp_path)), "--version", "5.0")
+    assert "CTCAE v6.0 Change" in str(excinfo.value)
+    assert "v5.0" in str(excinfo.value)
+    assert CtcaeTerm.objects.count() == 0
+
+
+def test_a_version_without_a_vendored_file_needs_the_file_option():
+    with pytest.raises(CommandError, match="--file"):
+        load("--version", "6.0")
+
+
+@pytest.mark.parametrize("version", ["six", "6", "v6.0", ""])
+def test_a_version_that_is_not_a_version_number_is_refused(version):
+    with pytest.raises(CommandError, match="--version"):
+        load("--version", version)

@@ -1,4 +1,4 @@
-"""The seed fixtures against their registry records (../shared/seeds/).
+"""The seed fixtures against their registry records (vendored in fixtures/records/).
 
 Each row is one fact of a record, with the record's words in the test id; the fixtures are loaded
 once per module through `load_studies` and rolled back afterwards.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -19,10 +20,13 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
+from edc.tumors.recist import NE, SD, best_overall_response
+from edc.visits import schedule
+from edc.visits.selectors import study_schedule_params, study_visit_specs
 from studies.models import EligibilityCriterion, FormDefinition, Intervention, Study, VisitDefinition
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
-SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+RECORDS = FIXTURES / "records"
 
 S000 = "CAM-BEV-CAP-HNSCC"
 S001 = "CADO-LDRT-HNSCC"
@@ -34,7 +38,7 @@ SEED_FILES = {
     S001: "001_27c2eb165c8ac695.txt",
     S002: "002_24b7f1f18ab1b4b9.txt",
     S003: "003_cbd3a0c14bafe534.txt",
-    S004: "004_1bea3d77f1a6c5a0.txt",
+    S004: "004_NCT06170697_excerpt.txt",  # the registry parts of the seed 004 page
 }
 FIXTURE_FILES = {
     S000: "000_cam_bev_cap_hnscc.yaml",
@@ -418,7 +422,8 @@ def test_seed_000_endpoint(loaded, code, anchor, definition_words):
     endpoint = study(S000).endpoints.get(code=code)
     assert (endpoint.anchor or None) == anchor
     assert definition_words in endpoint.definition
-    assert endpoint.kind == "", "the record does not label endpoints primary or secondary"
+    # The kind is ours (the record's outcome field): see test_endpoint_kinds_follow_the_records_...
+    assert "kind" in endpoint.assumptions
 
 
 # --- seed 002 -------------------------------------------------------------------------------------
@@ -477,8 +482,35 @@ def test_seed_002_inclusion_rule(loaded, number, field, op, value, unit, ref, wi
 
 
 def test_seed_002_exclusion_growth_factor_within_one_week_of_first_dose(loaded):
+    # "received hematopoietic stimulating factors ... within 1 week prior to the first dose": the
+    # grammar's inclusive `within`, as for "within 2 weeks prior to treatment" in 8a-8d.
     node = only_comparison(criterion(S002, "exclusion", "4").rule, "interval:last_growth_factor->first_dose")
-    assert (node["op"], node["value"], node["unit"]) == ("<", 7, "days")
+    assert (node["op"], node["value"], node["unit"]) == ("within", 1, "weeks")
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_within_n_in_a_criterion_is_the_grammars_inclusive_within_never_a_strict_less_than(protocol_id):
+    # "within N days/weeks" has one reading (docs/definitions.md): day N is within N days.
+    for item in fixture_data(protocol_id)["criteria"]:
+        if not re.search(r"within \d+ ?(day|week|month)", item["text"]):
+            continue
+        intervals = [n for n in _all_comparisons(item["rule"]) if str(n["field"]).startswith("interval:")]
+        for node in intervals:
+            assert node["op"] == "within", f"{item['kind']} {item['number']}: {node}"
+
+
+def _all_comparisons(rule: Any) -> list[dict[str, Any]]:
+    if not isinstance(rule, dict):
+        return []
+    if "field" in rule:
+        return [rule]
+    found = []
+    for key in ("all", "any"):
+        for child in rule.get(key, []):
+            found.extend(_all_comparisons(child))
+    if "not" in rule:
+        found.extend(_all_comparisons(rule["not"]))
+    return found
 
 
 def test_seed_002_renal_groups_creatinine_or_clearance_and_always_urea_nitrogen(loaded):
@@ -609,6 +641,15 @@ def test_seed_002_treatment_visits_follow_the_dosing_and_are_marked_ours(loaded,
     assert visit.assumption or visit.assumptions
 
 
+def test_seed_002_weekly_cetuximab_falls_on_days_8_15_22_of_each_28_day_cycle(loaded):
+    # "administered once weekly" / "for a 28-day treatment cycle": the week-1 infusion is the cycle visit.
+    weekly = VisitDefinition.objects.get(study__protocol_id=S002, code="CETW")
+    cycle = VisitDefinition.objects.get(study__protocol_id=S002, code="CYCLE")
+    assert (weekly.anchor_visit, weekly.offset_days, weekly.repeat_interval_days) == ("CYCLE", 7, 7)
+    assert weekly.repeat_count * weekly.repeat_interval_days < cycle.repeat_interval_days == 28
+    assert "recorded at the cycle visit" in weekly.assumption
+
+
 def test_seed_002_and_004_state_no_endpoints(loaded):
     assert not study(S002).endpoints.exists()
     assert not study(S004).endpoints.exists()
@@ -682,21 +723,21 @@ RULES_004 = [
         "exclusion",
         "14",
         "interval:last_immunosuppressant->first_dose",
-        "<",
+        "within",
         14,
         "days",
         None,
-        id="immunosuppressive drugs within 14 days before the first dose",
+        id="Used immunosuppressive drugs within 14 days before the first dose of study drug",
     ),
     pytest.param(
         "exclusion",
         "10",
         "interval:last_live_vaccine->first_dose",
-        "<",
+        "within",
         4,
         "weeks",
         None,
-        id="live vaccine within 4 weeks of the first dose",
+        id="live or live/attenuated viruses within 4 weeks of the first dose of camrelizumab",
     ),
 ]
 
@@ -716,6 +757,19 @@ def test_seed_004_pregnancy_test_applies_only_to_women_of_reproductive_age(loade
     assert "any" in rule
     assert only_comparison(rule, "sex")["value"] == "M"
     assert any("reproductive" in text for text in reviews(rule))
+
+
+def test_seed_004_pregnancy_test_must_be_urinary_which_the_investigator_confirms(loaded):
+    # "Women of reproductive age must undergo a negative urinary pregnancy test within 7 days"
+    rule = criterion(S004, "inclusion", "14").rule
+    negative = [
+        part
+        for part in rule["any"]
+        if any(node["value"] == "negative" for node in comparisons(part, "pregnancy_test"))
+    ]
+    assert len(negative) == 1
+    assert "all" in negative[0]
+    assert any("urinary" in text for text in reviews(negative[0]))
 
 
 def test_seed_004_immunosuppressant_exclusion_leaves_the_corticosteroid_exceptions_to_review(loaded):
@@ -802,13 +856,29 @@ def test_seed_003_counts_confirmed_responses_only(loaded):
 @pytest.mark.parametrize(
     ("protocol_id", "codes"),
     [
+        pytest.param(S000, {"CAM_MAINT"}, id="000 After reaching CR ... maintenance (no dose)"),
         pytest.param(S001, {"CADO", "CAP"}, id="001 no doses stated"),
         pytest.param(S003, {"CAM", "APA"}, id="003 no doses stated"),
+        pytest.param(S004, {"CAM", "CIS", "NED"}, id="004 camrelizumab, radiation; various platinum-based"),
     ],
 )
 def test_placeholder_doses_are_marked(loaded, protocol_id, codes):
-    for drug in Intervention.objects.filter(study__protocol_id=protocol_id, code__in=codes):
-        assert "PLACEHOLDER" in drug.assumptions["dose_amount"]
+    drugs = Intervention.objects.filter(study__protocol_id=protocol_id, code__in=codes)
+    assert {d.code for d in drugs} == codes
+    for drug in drugs:
+        assert drug.assumptions["dose_amount"].startswith("PLACEHOLDER"), drug.code
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_every_assumed_drug_dose_in_every_study_is_a_placeholder(loaded, protocol_id):
+    # fixtures/README.md: a dose the record does not give is marked PLACEHOLDER, whole-object
+    # assumptions included; a radiotherapy dose that is not given stays empty.
+    for item in Intervention.objects.filter(study__protocol_id=protocol_id):
+        assumed = item.assumption or "dose_amount" in item.assumptions
+        if item.kind == "drug" and item.dose_amount is not None and assumed:
+            assert str(item.assumptions.get("dose_amount", "")).startswith("PLACEHOLDER"), item.code
+        if item.kind == "radiotherapy" and assumed:
+            assert item.dose_amount is None, item.code
 
 
 @pytest.mark.parametrize(
@@ -827,18 +897,66 @@ def test_ctcae_version_is_5_and_marked_where_the_record_does_not_say_so(loaded, 
     assert ("ctcae_version" in s.assumptions) is marked
 
 
+# --- minimum stable-disease duration against the imaging windows -----------------------------------
+
+FIRST_DOSE = date(2025, 1, 6)
+
+
+def first_scan(protocol_id: str) -> schedule.PlannedVisit:
+    s = study(protocol_id)
+    visits = schedule.plan(
+        study_visit_specs(s), schedule.SubjectDates(first_dose=FIRST_DOSE), study_schedule_params(s)
+    )
+    return min((v for v in visits if v.kind == "imaging"), key=lambda v: v.target)
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_stable_disease_at_every_in_window_first_scan_meets_the_minimum_duration(loaded, protocol_id):
+    earliest = (first_scan(protocol_id).window_start - FIRST_DOSE).days
+    minimum = study(protocol_id).min_sd_duration_days
+    assert minimum <= earliest
+    assert "min_sd_duration_days" in study(protocol_id).assumptions, "no record states a minimum"
+
+
+def test_seed_000_stable_disease_at_an_in_window_scan_on_day_39_is_sd_not_ne(loaded):
+    # "Tumor imaging evaluation was performed every 6 weeks (±3 days) from the first administration"
+    s = study(S000)
+    scan = first_scan(S000)
+    assert (scan.target - FIRST_DOSE).days == 42
+    assert (scan.window_start - FIRST_DOSE).days == 39
+
+    def bor(day: int) -> str:
+        return best_overall_response(
+            [(FIRST_DOSE + timedelta(days=day), SD)],
+            reference_date=FIRST_DOSE,
+            min_sd_duration_days=s.min_sd_duration_days,
+            confirmation_min_interval_days=s.confirmation_min_interval_days,
+        )
+
+    assert [bor(day) for day in (39, 40, 41, 42, 45)] == [SD] * 5
+    assert bor(38) == NE  # before the window: too early to call stable
+
+
 # --- verbatim text and boilerplate ----------------------------------------------------------------
 
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not present")
+
+def _record(protocol_id: str) -> str:
+    return (RECORDS / SEED_FILES[protocol_id]).read_text(encoding="utf-8")
 
 
 def _seed_text(protocol_id: str) -> str:
     # The 004 page writes "* 1.Sign ..."; the number lives in the criterion's `number`.
-    text = (SEEDS / SEED_FILES[protocol_id]).read_text()
+    text = "\n".join(line for line in _record(protocol_id).splitlines() if not line.startswith("#"))
     return normalised(re.sub(r"\* ?\d+\. ?", "", text))
 
 
-@needs_seeds
+@pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
+def test_every_study_names_its_vendored_record(protocol_id):
+    seed = fixture_data(protocol_id)["study"]["seed"]
+    assert seed == f"fixtures/records/{SEED_FILES[protocol_id]}"
+    assert (Path(settings.BASE_DIR) / seed).is_file()
+
+
 @pytest.mark.parametrize("protocol_id", [S000, S001, S002, S003, S004])
 def test_every_criterion_text_is_verbatim_from_the_record(protocol_id):
     seed = _seed_text(protocol_id)
@@ -846,13 +964,39 @@ def test_every_criterion_text_is_verbatim_from_the_record(protocol_id):
         assert normalised(item["text"]) in seed, f"{item['kind']} {item['number']}"
 
 
-@needs_seeds
 @pytest.mark.parametrize("protocol_id", [S000, S001, S003])
 def test_every_endpoint_definition_is_verbatim_from_the_record(protocol_id):
     seed = _seed_text(protocol_id)
     for item in fixture_data(protocol_id)["endpoints"]:
         assert normalised(item["definition"]) in seed, item["code"]
         assert normalised(item["time_frame"]) in seed, item["code"]
+
+
+def _outcome_fields(protocol_id: str) -> tuple[list[str], list[str]]:
+    """The record's first (primary) and second (secondary) outcome fields, as outcome titles.
+
+    In records 000 and 003 each outcome is "title, description, time frame", the outcomes of one field
+    joined by "|"; the first field is the line that starts with the first outcome.
+    """
+    lines = _record(protocol_id).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("Objective response rate, "))
+
+    def titles(line: str) -> list[str]:
+        return [outcome.split(", ", 1)[0] for outcome in line.split("|")]
+
+    return titles(lines[first]), titles(lines[first + 1])
+
+
+@pytest.mark.parametrize("protocol_id", [S000, S003])
+def test_endpoint_kinds_follow_the_records_primary_and_secondary_outcome_fields(loaded, protocol_id):
+    primary, secondary = _outcome_fields(protocol_id)
+    assert primary == ["Objective response rate"]
+    endpoints = {e.name: e for e in study(protocol_id).endpoints.all()}
+    assert set(endpoints) == {*primary, *secondary}
+    for name, endpoint in endpoints.items():
+        assert endpoint.kind == ("primary" if name in primary else "secondary"), name
+        # The record has no "primary"/"secondary" label: the kind is ours, with the field as reason.
+        assert "outcome field" in endpoint.assumptions["kind"], name
 
 
 BOILERPLATE = [
@@ -918,6 +1062,17 @@ def test_every_assumption_in_a_fixture_is_listed(assumption_rows, protocol_id):
         pytest.param(S004, "study", "protocol_id", id="004 protocol id"),
         pytest.param(S001, "CADO", "dose_amount", id="001 cadonilimab dose"),
         pytest.param(S003, "APA", "dose_amount", id="003 apatinib dose"),
+        # Values the record does not state, once unmarked (the record's words in the id):
+        pytest.param(
+            S000, "CAM_MAINT", "infusion", id="000 'After reaching CR ... maintenance': no route given"
+        ),
+        pytest.param(S000, "CAM_MAINT", "dose_basis", id="000 maintenance: no dose given, so no basis"),
+        pytest.param(S001, "study", "follow_up_rule", id="001 only 'Time frame: Up to two years'"),
+        pytest.param(S001, "CAP", "route", id="001 'Capecitabine metronomic chemotherapy': no route"),
+        pytest.param(S002, "study", "response_criteria", id="002 RECIST 1.1 only for 'measurable lesions'"),
+        pytest.param(
+            S002, "study", "follow_up_rule", id="002 'until termination criteria are met' is treatment"
+        ),
     ],
 )
 def test_known_assumptions_are_listed(assumption_rows, protocol_id, object_words, field):

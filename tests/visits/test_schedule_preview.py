@@ -8,34 +8,25 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_000_FILE = ROOT / "fixtures" / "studies" / "000_cam_bev_cap_hnscc.yaml"
 STUDY = "CAM-BEV-CAP-HNSCC"
 FIRST_DOSE = dt.date(2025, 1, 6)
 KINDS = {"screening", "treatment", "imaging", "end_of_treatment", "safety_follow_up", "survival_follow_up"}
 
-pytestmark = [
-    pytest.mark.skipif(
-        not SEED_000_FILE.exists(), reason=f"seed 000 fixture {SEED_000_FILE} not written yet"
-    ),
-    pytest.mark.skipif(
-        "load_studies" not in get_commands(), reason="the load_studies command does not exist yet"
-    ),
-    pytest.mark.django_db,
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module", autouse=True)
 def studies_loaded(django_db_setup, django_db_blocker):
-    """Load the fixtures once for the module (2 s a load); flush afterwards so other modules start clean."""
-    with django_db_blocker.unblock():
+    """Load the fixtures once for the module (2 s a load), in a transaction rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_studies", stdout=io.StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        yield
+        transaction.set_rollback(True)
 
 
 def day(n: int) -> str:
@@ -256,3 +247,91 @@ def test_every_loaded_study_has_valid_visit_definitions():
 
     problems = {s.protocol_id: validate_definitions(study_visit_specs(s)) for s in Study.objects.all()}
     assert problems and not any(problems.values()), problems
+
+
+# --- one visit per day: seed 002's weekly cetuximab and 28-day cycles, and every study ----------
+
+S002 = "CET-DALP-HNSCC"
+ALL_STUDIES = ["CAM-BEV-CAP-HNSCC", "CADO-LDRT-HNSCC", S002, "CAM-APA-NPC", "CAM-CRT-HNSCC"]
+
+
+def treatment_days(visits: list[dict]) -> list[str]:
+    return [v["target"] for v in visits if v["kind"] == "treatment"]
+
+
+def cycle_starts(visits: list[dict], actual: dict[str, str]) -> dict[str, str]:
+    return {v["code"]: actual.get(v["code"], v["target"]) for v in visits if v["code"].startswith("CYCLE")}
+
+
+def test_seed_002_plans_one_visit_on_each_day_a_cycle_starts():
+    # "administered once weekly" with "a 28-day treatment cycle": the fixture's note says the infusion
+    # of a cycle's first week is recorded at the cycle visit, so no weekly visit on a cycle's day.
+    visits = preview(study=S002)
+    for code, start in cycle_starts(visits, {}).items():
+        assert [v["code"] for v in visits if v["target"] == start and v["kind"] == "treatment"] == [code]
+    assert len(treatment_days(visits)) == len(set(treatment_days(visits)))
+
+
+def test_seed_002_cetuximab_visits_are_days_8_15_22_of_each_cycle():
+    visits = by_code(preview(study=S002))
+    first = visits["CETW1D8"]
+    assert first["name"] == "Cycle 1 Day 8 cetuximab"
+    assert first["target"] == day(7)  # day 8, the first dose being day 1
+    assert [visits[f"CETW2D{d}"]["target"] for d in (8, 15, 22)] == [day(35), day(42), day(49)]
+    assert "CETW1D1" not in visits
+
+
+def test_seed_002_after_a_delayed_cycle_the_weekly_infusions_follow_it_and_share_no_day():
+    actual = {"CYCLE2": day(33)}  # cycle 2 given 5 days late
+    visits = preview("--actual", f"CYCLE2={actual['CYCLE2']}", study=S002)
+    found = by_code(visits)
+    assert [found[f"CETW2D{d}"]["target"] for d in (8, 15, 22)] == [day(40), day(47), day(54)]
+    assert found["CYCLE3"]["target"] == day(61)
+    starts = cycle_starts(visits, actual)
+    others = [v for v in visits if v["kind"] == "treatment" and not v["code"].startswith("CYCLE")]
+    assert not {v["target"] for v in others} & set(starts.values())
+    assert len(treatment_days(visits)) == len(set(treatment_days(visits)))
+
+
+def test_seed_002_table_shows_one_row_per_cycle_start_day():
+    out = io.StringIO()
+    call_command(
+        "schedule_preview",
+        S002,
+        "--first-dose",
+        FIRST_DOSE.isoformat(),
+        "--until",
+        day(60),
+        "--actual",
+        f"CYCLE2={day(30)}",
+        "--format",
+        "table",
+        stdout=out,
+    )
+    rows = [line.split() for line in out.getvalue().splitlines()[2:-1]]
+    treatment = [row for row in rows if row[-6] == "treatment"]  # ... kind target day start .. end
+    assert len({row[-5] for row in treatment}) == len(treatment)
+    assert [row[0] for row in treatment][:6] == [
+        "CYCLE1",
+        "CETW1D8",
+        "CETW1D15",
+        "CETW1D22",
+        "CYCLE2",
+        "CETW2D8",
+    ]
+
+
+@pytest.mark.parametrize("study", ALL_STUDIES)
+@pytest.mark.parametrize("delay", [0, 3])
+def test_no_study_plans_two_treatment_visits_on_one_day(study, delay):
+    plain = preview(study=study)
+    actual = {
+        "CYCLE2": (dt.date.fromisoformat(by_code(plain)["CYCLE2"]["target"]) + dt.timedelta(days=delay))
+    }
+    visits = preview("--actual", f"CYCLE2={actual['CYCLE2'].isoformat()}", study=study) if delay else plain
+    days = treatment_days(visits)
+    assert len(days) == len(set(days)), sorted(d for d in days if days.count(d) > 1)
+    if delay:
+        assert actual["CYCLE2"].isoformat() not in [
+            v["target"] for v in visits if v["kind"] == "treatment" and v["code"] != "CYCLE2"
+        ]

@@ -1,4 +1,4 @@
-"""Grade a batch of CTCAE v5.0 grading requests from a JSON case file."""
+"""Grade a batch of CTCAE grading requests from a JSON case file, with the terms in the database."""
 
 from __future__ import annotations
 
@@ -6,26 +6,45 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
-from edc.safety.ctcae import CSV_NAME, CtcaeError, CtcaeFileError, Dictionary, grade_case
+from edc.safety.ctcae import VERSION, CtcaeError, grade_case
+from edc.safety.selectors import CtcaeTermsNotLoaded, ctcae_dictionary
+from studies.selectors import study_lookup
 
 
 class Command(BaseCommand):
-    help = "Grade CTCAE v5.0 requests (a JSON list or an object with grading_cases); prints id -> result."
+    help = (
+        "Grade CTCAE requests (a JSON list or an object with grading_cases); prints id -> result. "
+        "Grades with the terms load_ctcae stored, of the study's CTCAE version (--study) or of "
+        f"--ctcae-version (default {VERSION})."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the JSON case file")
-        parser.add_argument("--ctcae-file", help=f"the term list CSV (default: EDC_SHARED_DIR/{CSV_NAME})")
+        parser.add_argument(
+            "--ctcae-version",
+            help=f"the CTCAE version to grade with (default: the study's with --study, else {VERSION})",
+        )
+        parser.add_argument(
+            "--study", help="protocol id, registry id or primary key: grade with its CTCAE version"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         cases = self._read_cases(path)
-        csv_path = options.get("ctcae_file") or Path(settings.EDC_SHARED_DIR) / CSV_NAME
+        version = options.get("ctcae_version")
+        if version is None and options.get("study"):
+            key = options["study"]
+            try:
+                version = study_lookup(key).ctcae_version
+            except (ObjectDoesNotExist, ValueError) as exc:
+                raise CommandError(_("--study %(key)s: %(error)s") % {"key": key, "error": exc}) from None
         try:
-            dictionary = Dictionary.from_csv(csv_path)
-        except CtcaeFileError as exc:
+            dictionary = ctcae_dictionary(version=version or VERSION)
+        except CtcaeTermsNotLoaded as exc:
             raise CommandError(str(exc)) from None
         output: dict[str, dict[str, Any]] = {}
         for case in cases:

@@ -1,94 +1,82 @@
-"""Load the CTCAE v5.0 term list into the dictionary table (idempotent)."""
+"""Load a CTCAE term list into the dictionary table (idempotent); default: the vendored v5.0."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
 
-from edc.safety.ctcae import CSV_NAME, VERSION, CtcaeFileError, TermText, read_ctcae_csv
-from edc.safety.models import CtcaeTerm
+from edc.safety.ctcae import VERSION, CtcaeFileError
+from edc.safety.reference import VENDORED_CSV, read_ctcae_file
+from edc.safety.services import ctcae_terms_load
 
-_FIELDS = (
-    "soc",
-    "term",
-    "grade_1",
-    "grade_2",
-    "grade_3",
-    "grade_4",
-    "grade_5",
-    "definition",
-    "navigational_note",
-    "change_note",
-)
-
-
-def _values(term: TermText) -> dict[str, Any]:
-    return {
-        "soc": term.soc,
-        "term": term.term,
-        **{f"grade_{n}": term.grades[n - 1] for n in range(1, 6)},
-        "definition": term.definition,
-        "navigational_note": term.navigational_note,
-        "change_note": term.change_note,
-    }
+_VERSION = re.compile(r"^\d+\.\d+$")
 
 
 class Command(BaseCommand):
-    help = "Load all 837 CTCAE v5.0 terms from the shared NCI CSV; a second run changes nothing."
+    help = (
+        "Load the CTCAE terms of one version into the database (grading, the admin and the AE form read "
+        "them there). Default: the 837 CTCAE v5.0 terms vendored in edc/safety/data/ctcae/. "
+        "A second run changes nothing; other versions are left as they are."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # `--version` is the CTCAE version here; it replaces Django's own --version (which prints
+        # Django's version, still shown by `manage.py --version`).
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--file", help=f"the CSV (default: EDC_SHARED_DIR/{CSV_NAME})")
+        parser.add_argument(
+            "--file",
+            help="the term-list CSV (NCI's clean-copy columns); default: the vendored file of --version",
+        )
+        parser.add_argument(
+            "--version",
+            dest="ctcae_version",
+            default=VERSION,
+            metavar="VERSION",
+            help=f"the CTCAE version the file holds, e.g. 6.0 (default {VERSION})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["file"]) if options.get("file") else Path(settings.EDC_SHARED_DIR) / CSV_NAME
+        version = options["ctcae_version"]
+        if not _VERSION.match(version):
+            raise CommandError(
+                _("--version: %(version)r is not a CTCAE version such as 5.0 or 6.0.") % {"version": version}
+            )
+        if options.get("file"):
+            path = Path(options["file"])
+        elif version in VENDORED_CSV:
+            path = VENDORED_CSV[version]
+        else:
+            raise CommandError(
+                _("--file: no CTCAE v%(version)s term list is vendored; give its CSV with --file.")
+                % {"version": version}
+            )
         try:
-            terms = read_ctcae_csv(path)  # validates the whole file before anything is written
+            terms = read_ctcae_file(path, version=version)  # the whole file is checked before writing
         except CtcaeFileError as exc:
             raise CommandError(str(exc)) from None
         try:
-            created, updated, unchanged, stale = self._load(terms)
+            loaded = ctcae_terms_load(terms=terms, version=version)
         except IntegrityError as exc:
             raise CommandError(f"{path}: cannot load: {exc}") from None
-        message = f"{created} created, {updated} updated, {unchanged} unchanged"
+        message = f"{loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
         summary = {
             "file": str(path),
-            "version": VERSION,
+            "version": version,
             "terms": len(terms),
             "socs": len({t.soc for t in terms}),
-            "created": created,
-            "updated": updated,
-            "unchanged": unchanged,
-            "not_in_file": stale,
+            "created": loaded.created,
+            "updated": loaded.updated,
+            "unchanged": loaded.unchanged,
+            "not_in_file": loaded.not_in_file,
             "message": message,
         }
         self.stderr.write(message)
         self.stdout.write(json.dumps(summary))
-
-    def _load(self, terms: list[TermText]) -> tuple[int, int, int, list[str]]:
-        created = updated = unchanged = 0
-        with transaction.atomic():
-            existing = {t.meddra_code: t for t in CtcaeTerm.objects.filter(version=VERSION)}
-            # Terms are never deleted (events may point at them): a code no longer in the file is reported.
-            incoming = {t.meddra_code for t in terms}
-            stale = sorted(code for code in existing if code not in incoming)
-            new_rows = []
-            for term in terms:
-                values = _values(term)
-                row = existing.get(term.meddra_code)
-                if row is None:
-                    new_rows.append(CtcaeTerm(version=VERSION, meddra_code=term.meddra_code, **values))
-                    created += 1
-                elif any(getattr(row, name) != values[name] for name in _FIELDS):
-                    for name in _FIELDS:
-                        setattr(row, name, values[name])
-                    row.save()
-                    updated += 1
-                else:
-                    unchanged += 1
-            CtcaeTerm.objects.bulk_create(new_rows)
-        return created, updated, unchanged, stale
