@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from edc.core.models import Membership, Role
 from edc.core.scoping import visible_sites, visible_studies
@@ -42,11 +42,24 @@ def run() -> tuple[dict[str, tuple[str, str]], str]:
     return {m.group(1): (m.group(2), m.group(3)) for m in LOGIN.finditer(out.getvalue())}, err.getvalue()
 
 
+def _login_request():
+    # django-axes counts failures per request: authenticate() needs one.
+    return RequestFactory().post("/admin/login/")
+
+
+def _admin_login(username: str, password: str) -> Client:
+    """Log in through the admin's own login page, as a newcomer does."""
+    client = Client()
+    response = client.post("/admin/login/", {"username": username, "password": password, "next": "/admin/"})
+    assert response.status_code == 302, username
+    return client
+
+
 def test_four_logins_are_printed_and_each_password_works(trials):
     logins, _ = run()
     assert set(logins) == {"demo", "coordinator", "monitor", "datamanager"}
     for username, (password, _what) in logins.items():
-        assert authenticate(username=username, password=password) is not None, username
+        assert authenticate(_login_request(), username=username, password=password) is not None, username
 
 
 def test_the_printed_lines_say_what_each_login_sees(trials):
@@ -83,13 +96,11 @@ def test_on_first_login_the_coordinator_lists_only_the_subjects_of_their_site(tr
     SubjectFactory(site=site_02, screening_number="SCR-SITE-02")
     SubjectFactory(site=other_site, screening_number="SCR-OTHER-STUDY")
     logins, _ = run()
-    client = Client()
-    assert client.login(username="coordinator", password=logins["coordinator"][0])
+    client = _admin_login("coordinator", logins["coordinator"][0])
     page = client.get("/admin/subjects/subject/")
     assert page.status_code == 200
     assert [s.pk for s in page.context["cl"].result_list] == [mine.pk]
-    monitor = Client()
-    assert monitor.login(username="monitor", password=logins["monitor"][0])
+    monitor = _admin_login("monitor", logins["monitor"][0])
     assert len(monitor.get("/admin/subjects/subject/").context["cl"].result_list) == 3
 
 
@@ -98,7 +109,7 @@ def test_every_run_gives_fresh_passwords_and_the_old_ones_stop_working(trials):
     second, _ = run()
     for username in first:
         assert first[username][0] != second[username][0]
-        assert authenticate(username=username, password=first[username][0]) is None
+        assert authenticate(_login_request(), username=username, password=first[username][0]) is None
     assert Membership.objects.filter(user__username="monitor").count() == 2
 
 
