@@ -131,6 +131,8 @@ def _datetime(value: Any) -> dt.datetime:
     raise fail(f"must be a date and time YYYY-MM-DDTHH:MM[:SS][+HH:MM], got {value!r}")
 
 
+read_number = _decimal
+
 Text = Annotated[str, BeforeValidator(_text)]
 NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text)]
 Label = Annotated[str, BeforeValidator(_label)]
