@@ -40,7 +40,7 @@ from studies.models import (
     VisitDefinition,
 )
 from studies.serializers import rule_in_words
-from studies.services import administered_studies, definition_save, may_change_definition, study_of
+from studies.services import administered_studies, definition_save, study_of
 
 
 def _assumed(obj: object) -> bool:
@@ -114,14 +114,30 @@ class ScopedDefinitions:
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _sees(request.user)
 
+    def _may_change(self, request: HttpRequest, obj: Any) -> bool:
+        user = request.user
+        if not _sees(user):
+            return False
+        if self.registry or user.is_superuser:
+            # The registry is the superuser's; a superuser changes any study that is not locked.
+            study = None if self.registry else (study_of(obj) if obj is not None else None)
+            return bool(user.is_superuser) and (study is None or study.locked_at is None)
+        # The studies this user administers, once per request (the admin asks for every model).
+        ids = getattr(request, "_administered_studies", None)
+        if ids is None:
+            ids = frozenset(administered_studies(user).values_list("id", flat=True))
+            request._administered_studies = ids  # type: ignore[attr-defined]
+        if obj is None:
+            return bool(ids)
+        study = study_of(obj)
+        return study is not None and study.pk in ids
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._visible(request, obj) and may_change_definition(
-            request.user, obj, registry=self.registry
-        )
+        return self._visible(request, obj) and self._may_change(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An inline passes its parent: adding to a study is changing that study's definition.
-        return may_change_definition(request.user, obj, registry=self.registry)
+        return self._may_change(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # definitions are retired, never deleted: data may point at them
