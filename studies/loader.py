@@ -166,6 +166,9 @@ def read_definitions(paths: Iterable[str | Path]) -> list[FilePlan]:
         plan = reader.read_forms() if kind == "forms" else reader.read_study()
         errors.extend(reader.errors)
         if plan is None:
+            if kind == "forms":
+                # Even a registry file with errors names its forms: later files are not blamed for it.
+                registry.add_raw(data)
             continue
         if kind == "forms":
             # Even a registry file with errors names its forms: later files are not blamed for it.
@@ -198,6 +201,12 @@ class Registry:
             forms=set(Form.objects.values_list("code", flat=True)),
             codelists=set(Codelist.objects.values_list("code", flat=True)),
         )
+
+    def add_raw(self, data: dict[str, Any]) -> None:
+        for section, codes in (("forms", self.forms), ("codelists", self.codelists)):
+            items = data.get(section)
+            if isinstance(items, list):
+                codes |= {i["code"] for i in items if isinstance(i, dict) and isinstance(i.get("code"), str)}
 
     def add(self, plan: FilePlan) -> None:
         self.forms |= {p.values["code"] for p in plan.sections.get("forms", [])}
