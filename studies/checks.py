@@ -248,6 +248,18 @@ _COMPATIBLE: dict[str, tuple[str, ...]] = {
 }
 
 
+_KNOWN_KINDS = {name for names in _COMPATIBLE.values() for name in names}
+
+
+def _kind(model_field: models.Field[Any, Any]) -> str:
+    """The nearest field class the check knows (a DateTimeField is no DateField, a subclass of
+    DecimalField is one)."""
+    for base in type(model_field).__mro__:
+        if base.__name__ in _KNOWN_KINDS:
+            return base.__name__
+    return type(model_field).__name__
+
+
 def _unit(text: str) -> str:
     try:
         return normalize_unit(text)
@@ -286,11 +298,9 @@ def compare_store(store: FormStore, forms: dict[str, FormSpec]) -> list[CheckMes
             )
             continue
         used.add(name)
-        kind = type(model_field).__name__
+        kind = _kind(model_field)
         compatible = _COMPATIBLE.get(item.data_type, ())
-        if kind not in compatible and not any(
-            base.__name__ in compatible for base in type(model_field).__mro__
-        ):
+        if kind not in compatible:
             messages.append(
                 Error(
                     f"{where}: item {item.code} is {item.data_type}, but field {name!r} is a {kind}.",
