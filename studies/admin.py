@@ -313,6 +313,10 @@ class EndpointInline(DefinitionInline, admin.TabularInline):
 @admin.register(Study, site=site)
 class StudyAdmin(DefinitionAdmin):
     study_path = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A new study comes with its administrators: a superuser's act (or load_studies).
+        return bool(request.user.is_superuser and _sees(request.user))
     list_display = (
         "protocol_id",
         "short_title",

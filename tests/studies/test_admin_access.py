@@ -168,9 +168,10 @@ def test_the_admin_refuses_what_the_loader_refuses_with_the_same_words(client, t
     assert visit_of(one).window_before_days == 3
 
 
-def test_a_study_administrator_cannot_change_another_study(client, two_studies):
+def test_a_study_administrator_cannot_change_another_study_nor_add_one(client, two_studies):
     one, two = two_studies
     client.force_login(staff("studyadmin", one, role=Role.ADMIN))
+    assert client.get("/admin/studies/study/add/").status_code == 403
     visit = visit_of(two)
     response = client.post(f"/admin/studies/visitdefinition/{visit.pk}/change/", {"window_after_days": 9})
     assert response.status_code == 302  # the admin's "not found": the object is outside the user's studies
