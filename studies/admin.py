@@ -313,10 +313,6 @@ class EndpointInline(DefinitionInline, admin.TabularInline):
 @admin.register(Study, site=site)
 class StudyAdmin(DefinitionAdmin):
     study_path = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A new study comes with its administrators: a superuser's act (or load_studies).
-        return bool(request.user.is_superuser and _sees(request.user))
     list_display = (
         "protocol_id",
         "short_title",
@@ -376,6 +372,10 @@ class StudyAdmin(DefinitionAdmin):
         ),
         ("Assumptions", {"fields": ("assumption", "assumptions")}),
     )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A new study comes with its administrators: a superuser's act (or load_studies).
+        return bool(request.user.is_superuser and _sees(request.user))
 
 
 # --- the definition models on their own -----------------------------------------------------------
