@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html_join
@@ -165,12 +165,27 @@ class DefinitionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
             **({"id__in": studies} if self.study_path is None else {f"{self.study_path}__in": studies})
         )
 
+    def _check_ids(self, *ids: str) -> None:
+        # A malformed id in a history URL is a page that does not exist, not a server error.
+        for value in ids:
+            try:
+                self.model._meta.pk.to_python(value)
+            except ValidationError:
+                raise Http404 from None
+            if not str(value).isdigit():
+                raise Http404
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
     ) -> HttpResponse:
         # A past version is shown, never saved back: that would bypass the reason and the rules.
         if request.method != "GET":
             raise PermissionDenied
+        self._check_ids(object_id, version_id)
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404
         return super().history_form_view(request, object_id, version_id, extra_context)

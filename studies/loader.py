@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from edc.inputs.errors import InputError, InputErrors, Loc, known_fields, validate
+from edc.inputs.errors import InputError, InputErrors, Loc, known_fields, path_text, validate
 from edc.inputs.files import read_yaml
 from studies import schema
 from studies.models import (
@@ -240,8 +240,8 @@ def locate(raw: Any, loc: Loc) -> tuple[str | None, str | None]:
     else:
         split = max((k for k in range(len(loc)) if isinstance(nodes[k], dict)), default=0)
     if split == 0:
-        return (str(loc[0]) if loc else None), (_path(loc[1:]) or None)
-    return _object_text(loc[:split], nodes), (_path(loc[split:]) or None)
+        return (str(loc[0]) if loc else None), (path_text(loc[1:]) or None)
+    return _object_text(loc[:split], nodes), (path_text(loc[split:]) or None)
 
 
 def _object_text(loc: Loc, nodes: list[Any]) -> str:
@@ -253,13 +253,6 @@ def _object_text(loc: Loc, nodes: list[Any]) -> str:
         else:
             parts.append(str(part))
     return ".".join(parts)
-
-
-def _path(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 class FileReader:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -186,6 +186,3 @@ def validate(
         return model.model_validate(data, context=dict(context or {})), []
     except ValidationError as exc:
         return None, problems(exc, model)
-
-
-Locator = Callable[[Loc], tuple[str | None, str | None]]

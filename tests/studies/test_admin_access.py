@@ -236,3 +236,10 @@ def test_the_study_version_list_is_scoped_and_costs_fixed_queries(
     with django_assert_num_queries(len(ctx.captured_queries)):
         page = client.get("/admin/studies/studyversion/")
     assert len(page.context["cl"].result_list) == 5
+
+
+@pytest.mark.parametrize("tail", ["history/", "history/1/", "history/x1/"])
+@pytest.mark.parametrize("object_id", ["abc", "1%00", "99999999999999999999999"])
+def test_a_malformed_id_in_a_definition_history_url_is_not_found(client, two_studies, object_id, tail):
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    assert client.get(f"/admin/studies/visitdefinition/{object_id}/{tail}").status_code == 404
