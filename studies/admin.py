@@ -1,33 +1,46 @@
 """Admin for the trial definitions: one study page shows its whole protocol, criteria in words.
 
-Definitions normally come from fixtures (manage.py load_studies); edits here are audited
-(simple-history) and `manage.py check` flags any that leave a definition inconsistent.
+Definitions normally come from fixtures (manage.py load_studies). In the admin a user sees the
+definitions of their own studies; a study administrator of that study (or a superuser) changes them,
+giving a reason that the history keeps with their name; nobody changes a locked study or deletes a
+definition. The shared form registry is read by every staff member and changed by superusers only.
+The models' `clean()` holds the cross-field rules, so a form here refuses what the loader and
+`manage.py check` refuse. Writes go through studies.services.definition_save.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from edc.core.admin_site import site
+from edc.core.scoping import visible_studies
 from studies.models import (
     Arm,
     Codelist,
     CodelistItem,
     EligibilityCriterion,
     Endpoint,
+    Form,
     FormDefinition,
     FormItem,
     Intervention,
     Site,
     Study,
+    StudyVersion,
     TreatmentPhase,
     VisitDefinition,
 )
 from studies.serializers import rule_in_words
+from studies.services import administered_studies, definition_save, study_of
 
 
 def _assumed(obj: object) -> bool:
@@ -50,37 +63,208 @@ class AssumedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DefinitionAdmin(SimpleHistoryAdmin):
+class DefinitionForm(forms.ModelForm):
+    """Every change to a stored definition says why; the history keeps the reason with the user."""
+
+    change_reason = forms.CharField(
+        required=False,
+        label=_("Reason for change"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Required for a change to a stored definition; kept in its history."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        changed = [name for name in self.changed_data if name != "change_reason"]
+        if self.instance.pk and changed and not (cleaned.get("change_reason") or "").strip():
+            self.add_error(
+                "change_reason", _("A reason for change is required to change a stored definition.")
+            )
+        return cleaned
+
+
+def _sees(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+class ScopedDefinitions:
+    """Who sees and changes a definition, for model admins and inlines alike."""
+
+    registry = False  # the shared form registry: every staff member reads it, superusers change it
+    study_path: str | None = "study"  # how a row reaches its study
+
+    def _scoped(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.registry or request.user.is_superuser:
+            return queryset
+        studies = visible_studies(request.user).values("id")
+        lookup = "id__in" if self.study_path is None else f"{self.study_path}__in"
+        return queryset.filter(**{lookup: studies})
+
+    def _visible(self, request: HttpRequest, obj: Any) -> bool:
+        if not _sees(request.user):
+            return False
+        if obj is None or self.registry or request.user.is_superuser:
+            return True
+        study = study_of(obj)
+        return study is not None and visible_studies(request.user).filter(pk=study.pk).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._visible(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _sees(request.user)
+
+    def _may_change(self, request: HttpRequest, obj: Any) -> bool:
+        user = request.user
+        if not _sees(user):
+            return False
+        if self.registry or user.is_superuser:
+            # The registry is the superuser's; a superuser changes any study that is not locked.
+            study = None if self.registry else (study_of(obj) if obj is not None else None)
+            return bool(user.is_superuser) and (study is None or study.locked_at is None)
+        # The studies this user administers, once per request (the admin asks for every model).
+        ids = getattr(request, "_administered_studies", None)
+        if ids is None:
+            ids = frozenset(administered_studies(user).values_list("id", flat=True))
+            request._administered_studies = ids  # type: ignore[attr-defined]
+        if obj is None:
+            return bool(ids)
+        study = study_of(obj)
+        return study is not None and study.pk in ids
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._visible(request, obj) and self._may_change(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An inline passes its parent: adding to a study is changing that study's definition.
+        return self._may_change(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # definitions are retired, never deleted: data may point at them
+
+
+class DefinitionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
+    form = DefinitionForm
+    history_list_display = ["history_change_reason"]
+
     @admin.display(boolean=True, description="assumption")
     def is_assumed(self, obj: object) -> bool:
         return _assumed(obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return self._scoped(request, super().get_queryset(request))
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> Any:
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if self.registry or request.user.is_superuser:
+            return queryset
+        studies = visible_studies(request.user).values("id")
+        return queryset.filter(
+            **({"id__in": studies} if self.study_path is None else {f"{self.study_path}__in": studies})
+        )
+
+    def _check_ids(self, *ids: str) -> None:
+        # A malformed id in a history URL is a page that does not exist, not a server error.
+        for value in ids:
+            try:
+                self.model._meta.pk.to_python(value)
+            except ValidationError:
+                raise Http404 from None
+            if not str(value).isdigit():
+                raise Http404
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # A past version is shown, never saved back: that would bypass the reason and the rules.
+        if request.method != "GET":
+            raise PermissionDenied
+        self._check_ids(object_id, version_id)
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = [f for f in super().get_fields(request, obj) if f != "change_reason"]
+        return (
+            [*fields, "change_reason"]
+            if obj is not None and self.has_change_permission(request, obj)
+            else fields
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_change_permission(request, obj):
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "change_reason"]})
+                for name, opts in fieldsets
+            ]
+        if any("change_reason" in opts["fields"] for _name, opts in fieldsets):
+            return fieldsets
+        return [*fieldsets, (_("Reason for change"), {"fields": ["change_reason"]})]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "study":
+            kwargs["queryset"] = administered_studies(request.user)
+        elif db_field.name in ("arm", "phase") and not request.user.is_superuser:
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                study__in=administered_studies(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        reason = form.cleaned_data.get("change_reason", "") if change else ""
+        request._definition_reason = reason or str(_("changed in the admin"))  # type: ignore[attr-defined]
+        definition_save(obj=obj, user=request.user, reason=reason, registry=self.registry)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Inline rows are saved with the parent's reason, through the same service.
+        reason = getattr(request, "_definition_reason", "")
+        for inline_obj in formset.save(commit=False):
+            definition_save(obj=inline_obj, user=request.user, reason=reason, registry=self.registry)
+        formset.save_m2m()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        form.instance._change_reason = getattr(request, "_definition_reason", "")
+        form.instance._history_user = request.user
+        super().save_related(request, form, formsets, change)
+
+
+class DefinitionInline(ScopedDefinitions):
+    can_delete = False
 
 
 # --- study inlines --------------------------------------------------------------------------------
 
 
-class SiteInline(admin.TabularInline):
+class SiteInline(DefinitionInline, admin.TabularInline):
     model = Site
     extra = 0
     fields = ("code", "name", "city", "country", "time_zone")
     show_change_link = True
 
 
-class ArmInline(admin.TabularInline):
+class ArmInline(DefinitionInline, admin.TabularInline):
     model = Arm
     extra = 0
     fields = ("order", "code", "name", "kind", "description")
     show_change_link = True
 
 
-class TreatmentPhaseInline(admin.TabularInline):
+class TreatmentPhaseInline(DefinitionInline, admin.TabularInline):
     model = TreatmentPhase
     extra = 0
     fields = ("order", "code", "name", "arm", "entry_rule")
     show_change_link = True
 
 
-class InterventionInline(admin.TabularInline):
+class InterventionInline(DefinitionInline, admin.TabularInline):
     model = Intervention
     extra = 0
     fields = ("order", "code", "agent", "kind", "dose", "frequency", "route", "days", "cycle_length_days")
@@ -96,7 +280,7 @@ class InterventionInline(admin.TabularInline):
         return compress_days(obj.dosing_days)
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(DefinitionInline, admin.TabularInline):
     model = EligibilityCriterion
     extra = 0
     fields = ("kind", "number", "text", "rule_in_words", "assumption")
@@ -108,7 +292,7 @@ class CriterionInline(admin.TabularInline):
         return rule_in_words(obj.rule) or "investigator confirms"
 
 
-class VisitInline(admin.TabularInline):
+class VisitInline(DefinitionInline, admin.TabularInline):
     model = VisitDefinition
     extra = 0
     fields = (
@@ -134,7 +318,7 @@ class VisitInline(admin.TabularInline):
         return visit_repeat(obj)
 
 
-class EndpointInline(admin.TabularInline):
+class EndpointInline(DefinitionInline, admin.TabularInline):
     model = Endpoint
     extra = 0
     fields = ("order", "code", "name", "kind", "anchor", "time_frame")
@@ -143,6 +327,7 @@ class EndpointInline(admin.TabularInline):
 
 @admin.register(Study, site=site)
 class StudyAdmin(DefinitionAdmin):
+    study_path = None
     list_display = (
         "protocol_id",
         "short_title",
@@ -202,6 +387,10 @@ class StudyAdmin(DefinitionAdmin):
         ),
         ("Assumptions", {"fields": ("assumption", "assumptions")}),
     )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A new study comes with its administrators: a superuser's act (or load_studies).
+        return bool(request.user.is_superuser and _sees(request.user))
 
 
 # --- the definition models on their own -----------------------------------------------------------
@@ -275,6 +464,12 @@ class VisitDefinitionAdmin(DefinitionAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[VisitDefinition]:
         return super().get_queryset(request).prefetch_related("forms")
 
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "forms":
+            # A visit expects a form by code: its current version, whichever that is.
+            kwargs["queryset"] = Form.objects.filter(versions__is_current=True, versions__active=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="window")
     def window(self, obj: VisitDefinition) -> str:
         return visit_window(obj)
@@ -296,7 +491,8 @@ class EndpointAdmin(DefinitionAdmin):
     list_select_related = ("study",)
 
 
-class CodelistItemInline(admin.TabularInline):
+class CodelistItemInline(DefinitionInline, admin.TabularInline):
+    registry = True
     model = CodelistItem
     extra = 0
     fields = ("order", "code", "label")
@@ -304,6 +500,7 @@ class CodelistItemInline(admin.TabularInline):
 
 @admin.register(Codelist, site=site)
 class CodelistAdmin(DefinitionAdmin):
+    registry = True
     list_display = ("code", "name", "item_codes")
     search_fields = ("code", "name", "items__code", "items__label")
     inlines = (CodelistItemInline,)
@@ -318,13 +515,15 @@ class CodelistAdmin(DefinitionAdmin):
 
 @admin.register(CodelistItem, site=site)
 class CodelistItemAdmin(DefinitionAdmin):
+    registry = True
     list_display = ("code", "label", "codelist")
     list_filter = ("codelist",)
     search_fields = ("code", "label", "codelist__code")
     list_select_related = ("codelist",)
 
 
-class FormItemInline(admin.TabularInline):
+class FormItemInline(DefinitionInline, admin.TabularInline):
+    registry = True
     model = FormItem
     extra = 0
     fields = (
@@ -342,13 +541,24 @@ class FormItemInline(admin.TabularInline):
 
 @admin.register(FormDefinition, site=site)
 class FormDefinitionAdmin(DefinitionAdmin):
-    list_display = ("code", "name", "version", "active", "item_count", "visits")
-    list_filter = ("active",)
+    registry = True
+    list_display = ("code", "version", "name", "is_current", "published_at", "active", "item_count", "visits")
+    list_filter = ("is_current", "active")
     search_fields = ("code", "name", "items__code", "items__label")
+    readonly_fields = ("form", "code", "version", "is_current", "published_at")
     inlines = (FormItemInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FormDefinition]:
-        return super().get_queryset(request).prefetch_related("items", "visit_definitions__study")
+        return super().get_queryset(request).prefetch_related("items", "form__visit_definitions__study")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A version that is published or holds data never changes: the loader makes a new version.
+        if obj is not None and obj.in_use_by():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # versions come from the registry file (load_studies), with their number
 
     @admin.display(description="items")
     def item_count(self, obj: FormDefinition) -> int:
@@ -356,13 +566,22 @@ class FormDefinitionAdmin(DefinitionAdmin):
 
     @admin.display(description="expected at")
     def visits(self, obj: FormDefinition) -> str:
+        if not obj.is_current:
+            return ""
         return format_html_join(
-            ", ", "{} {}", ((v.study.protocol_id, v.code) for v in obj.visit_definitions.all())
+            ", ", "{} {}", ((v.study.protocol_id, v.code) for v in obj.form.visit_definitions.all())
         )
 
 
 @admin.register(FormItem, site=site)
 class FormItemAdmin(DefinitionAdmin):
+    registry = True
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.form.in_use_by():
+            return False
+        return super().has_change_permission(request, obj)
+
     list_display = (
         "__str__",
         "label",
@@ -376,6 +595,25 @@ class FormItemAdmin(DefinitionAdmin):
     list_filter = ("form", "data_type", "required")
     search_fields = ("code", "label", "form__code")
     list_select_related = ("form", "codelist")
+
+
+@admin.register(StudyVersion, site=site)
+class StudyVersionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
+    """The definition versions the loader recorded: read-only here."""
+
+    list_display = ("study", "number", "effective_date", "loaded_at", "loaded_by", "source")
+    list_filter = ("study",)
+    list_select_related = ("study", "loaded_by")
+    readonly_fields = ("study", "number", "effective_date", "loaded_at", "loaded_by", "source", "changes")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StudyVersion]:
+        return self._scoped(request, super().get_queryset(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # --- words for numbers ----------------------------------------------------------------------------

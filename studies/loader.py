@@ -2,12 +2,20 @@
 
 Two stages, so that a bad file never leaves half a trial behind:
 
-1. `read_definitions(paths)` parses and validates every file completely (unknown keys, missing
-   fields, choices, types, units, rules, references) and returns plans; every problem is collected,
+1. `read_definitions(paths)` reads every file with its pydantic model (studies/schema.py: unknown
+   keys, missing fields, choices, types, units, rules), then checks what relates objects (codes
+   repeated, references to arms, phases, forms and codelists) and runs each object's model `clean()`
+   (the cross-field rules the admin and `manage.py check` apply too). Every problem is collected,
    each naming the file, the object ("visits[3] IMG6W") and the field. Nothing is written.
 2. `write_definitions(plans)` writes all plans in one transaction, matching existing rows by natural
    key and saving only rows whose values changed, so a second load writes nothing (and adds no
    history rows).
+
+Versions. A registry form is stored per (code, version); the version a file names becomes the
+form's current version, which visits expect. A version that is published or already holds data is
+never rewritten: changing it is refused until the file gives the change a new version. A load that
+changes a study records a StudyVersion (the file's `version` and `effective_date`, or the next
+number); it changes no subject's schedule (re-planning is the visits' re-plan service's job).
 
 Objects that are in the database but no longer in a file are NOT deleted: visits, forms or criteria
 may already have data pointing at them. The loader reports them as warnings; retiring them is a
@@ -16,238 +24,47 @@ deliberate act (admin), not a side effect of editing a fixture.
 
 from __future__ import annotations
 
-import re
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
-from edc.core.units import UnitError, dimension, normalize_unit
-from edc.eligibility.rules import validate_rule
+from edc.inputs.errors import InputError, InputErrors, Loc, known_fields, path_text, validate
+from edc.inputs.files import read_yaml
+from studies import schema
 from studies.models import (
     Arm,
-    ArmKind,
     Codelist,
     CodelistItem,
-    CollectionStart,
-    CriterionKind,
-    DataType,
-    Design,
-    DoseBasis,
-    DosePer,
-    DoseRole,
     EligibilityCriterion,
     Endpoint,
-    EndpointAnchor,
-    EndpointKind,
+    Form,
     FormDefinition,
     FormItem,
     Intervention,
-    InterventionKind,
-    OnEndOfTreatment,
-    RepeatFrom,
-    ResponseCriteria,
     Site,
     Study,
-    StudyStatus,
+    StudyVersion,
     TreatmentPhase,
-    VisitAnchor,
     VisitDefinition,
-    VisitKind,
 )
+from studies.validation import parse_dosing_days
 
-STUDY_SECTIONS = ("sites", "arms", "phases", "interventions", "criteria", "visits", "endpoints")
-FORMS_SECTIONS = ("codelists", "forms")
+STUDY_SECTIONS = schema.STUDY_SECTIONS
+FORMS_SECTIONS = schema.FORMS_SECTIONS
 
-
-class DefinitionError(Exception):
-    """One or more problems in definition files; `errors` holds one message per problem."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(self.errors))
+# The loader's errors are the input layer's: {"file", "object", "field", "message"}.
+DefinitionError = InputErrors
 
 
-# --- field specifications ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class F:
-    """How one YAML key is read. `kind` names a reader in _READERS; `to` the model field."""
-
-    kind: str
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    to: str | None = None
-    nullable: bool = True
-
-
-def _choices(tc: type[models.TextChoices]) -> tuple[str, ...]:
-    return tuple(tc.values)
-
-
-ASSUMPTION_KEYS = {"assumption": F("text"), "assumptions": F("assumptions")}
-
-STUDY_FIELDS: dict[str, F] = {
-    "protocol_id": F("str", required=True),
-    "registry_id": F("str"),
-    "seed": F("str"),
-    "title": F("text", required=True),
-    "short_title": F("str"),
-    "phase": F("str"),
-    "design": F("choice", choices=_choices(Design)),
-    "condition": F("text"),
-    "sponsor": F("str"),
-    "target_enrollment": F("uint"),
-    "status": F("choice", choices=_choices(StudyStatus)),
-    "ctcae_version": F("version"),
-    "response_criteria": F("choice_list", choices=_choices(ResponseCriteria)),
-    "confirmation_required": F("bool"),
-    "confirmation_min_interval_days": F("uint", nullable=False),
-    "min_sd_duration_days": F("uint"),
-    "max_treatment_days": F("uint"),
-    "schedule_horizon_days": F("uint"),
-    "follow_up_rule": F("text"),
-    "enrollment_period_months": F("uint"),
-    "study_duration_months": F("uint"),
-    "ae_collection": F("ae_collection"),
-    "dose_recalc_weight_change_pct": F("decimal", nullable=False),
-    **ASSUMPTION_KEYS,
-}
-
-AE_COLLECTION_FIELDS: dict[str, F] = {
-    "start": F("choice", choices=_choices(CollectionStart), to="ae_collection_start", nullable=False),
-    "end_days_after_last_dose": F("uint", to="ae_collection_end_days_after_last_dose"),
-    "sae_start": F("choice", choices=_choices(CollectionStart), to="sae_collection_start", nullable=False),
-    "irae_end_days_after_last_dose": F("uint", to="irae_collection_end_days_after_last_dose"),
-}
-
-SITE_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "city": F("str"),
-    "country": F("str"),
-    "time_zone": F("time_zone"),
-    **ASSUMPTION_KEYS,
-}
-ARM_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "kind": F("choice", choices=_choices(ArmKind), nullable=False),
-    "description": F("text"),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-PHASE_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "arm": F("arm"),
-    "order": F("uint"),
-    "entry_rule": F("text"),
-    "description": F("text"),
-    **ASSUMPTION_KEYS,
-}
-INTERVENTION_FIELDS = {
-    "code": F("str", required=True),
-    "agent": F("str", required=True),
-    "aliases": F("str_list"),
-    "kind": F("choice", choices=_choices(InterventionKind), nullable=False),
-    "arm": F("arm"),
-    "phase": F("phase"),
-    "dose_amount": F("positive_decimal"),
-    "dose_unit": F("dose_unit"),
-    "dose_basis": F("choice", choices=_choices(DoseBasis), nullable=False),
-    "dose_per": F("choice", choices=_choices(DosePer), nullable=False),
-    "frequency": F("str"),
-    "doses_per_day": F("uint"),
-    "route": F("str"),
-    "dosing_days": F("dosing_days"),
-    "cycle_length_days": F("uint"),
-    "dose_role": F("choice", choices=_choices(DoseRole)),
-    "infusion": F("text"),
-    "notes": F("text"),
-    "choice_group": F("str"),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-CRITERION_FIELDS = {
-    "kind": F("choice", required=True, choices=_choices(CriterionKind), nullable=False),
-    "number": F("version", required=True),
-    "text": F("text", required=True),
-    "rule": F("rule"),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-VISIT_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "kind": F("choice", required=True, choices=_choices(VisitKind), nullable=False),
-    "series": F("str"),
-    "anchor": F("choice", required=True, choices=_choices(VisitAnchor), nullable=False),
-    "anchor_visit": F("str"),
-    "repeat_from": F("choice", choices=_choices(RepeatFrom), nullable=False),
-    "offset_days": F("int", nullable=False),
-    "window_before_days": F("uint", nullable=False),
-    "window_after_days": F("uint", nullable=False),
-    "repeat_interval_days": F("positive_int"),
-    "repeat_until_day": F("int"),
-    "repeat_count": F("positive_int"),
-    "on_end_of_treatment": F("choice", choices=_choices(OnEndOfTreatment), nullable=False),
-    "phase": F("phase"),
-    "forms": F("form_codes"),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-ENDPOINT_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "kind": F("choice", choices=_choices(EndpointKind)),
-    "definition": F("text"),
-    "time_frame": F("text"),
-    "analysis_set": F("str"),
-    "anchor": F("choice", choices=_choices(EndpointAnchor)),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-CODELIST_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "items": F("list", required=True),
-    **ASSUMPTION_KEYS,
-}
-CODELIST_ITEM_FIELDS = {
-    "code": F("str", required=True),
-    "label": F("str", required=True),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
-FORM_FIELDS = {
-    "code": F("str", required=True),
-    "name": F("str", required=True),
-    "version": F("version"),
-    "description": F("text"),
-    "order": F("uint"),
-    "items": F("list", required=True),
-    **ASSUMPTION_KEYS,
-}
-FORM_ITEM_FIELDS = {
-    "code": F("str", required=True),
-    "label": F("str", required=True),
-    "data_type": F("choice", required=True, choices=_choices(DataType), nullable=False),
-    "unit": F("item_unit"),
-    "codelist": F("codelist"),
-    "required": F("bool"),
-    "range": F("range"),
-    "order": F("uint"),
-    **ASSUMPTION_KEYS,
-}
+def _error(path: Path | str, obj: str | None, field_name: str | None, message: str) -> InputError:
+    return InputError(file=str(path), object=obj or None, field=field_name or None, message=message)
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -263,7 +80,8 @@ class ObjectPlan:
     refs: dict[str, str | None] = field(default_factory=dict)  # field -> code of arm/phase/codelist
     forms: list[str] | None = None
     children: list[ObjectPlan] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
+    index: int = -1  # position in its section of the file
+    source: Any = None  # the object as the file model read it
 
 
 @dataclass
@@ -272,6 +90,8 @@ class FilePlan:
     kind: str  # "study" or "forms"
     study: ObjectPlan | None = None
     sections: dict[str, list[ObjectPlan]] = field(default_factory=dict)
+    version: str | None = None  # the study definition version the file states
+    effective_date: Any = None
 
     @property
     def name(self) -> str:
@@ -286,8 +106,7 @@ class FilePlan:
 
 
 def default_paths() -> list[Path]:
-    root = Path(settings.EDC_FIXTURES_DIR)
-    return [root]
+    return [Path(settings.EDC_FIXTURES_DIR)]
 
 
 def collect_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -300,7 +119,7 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise DefinitionError([f"{path}: no such file or folder"])
+            raise DefinitionError([_error(path, None, None, "no such file or folder")])
     unique: list[Path] = []
     for path in files:
         if path not in unique:
@@ -309,16 +128,11 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def parse_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise DefinitionError([f"{path}:{where}: not valid YAML: {exc}"]) from exc
-    except OSError as exc:
-        raise DefinitionError([f"{path}: cannot read: {exc}"]) from exc
+    data = read_yaml(path)
     if not isinstance(data, dict):
-        raise DefinitionError([f"{path}: expected a mapping with a 'study' or a 'forms' key at the top"])
+        raise DefinitionError(
+            [_error(path, None, None, "expected a mapping with a 'study' or a 'forms' key at the top")]
+        )
     return data
 
 
@@ -327,13 +141,15 @@ def file_kind(path: Path, data: dict[str, Any]) -> str:
         return "study"
     if set(data) & set(FORMS_SECTIONS):
         return "forms"
-    raise DefinitionError([f"{path}: expected a 'study' block or a form registry ('forms', 'codelists')"])
+    raise DefinitionError(
+        [_error(path, None, None, "expected a 'study' block or a form registry ('forms', 'codelists')")]
+    )
 
 
 def read_definitions(paths: Iterable[str | Path]) -> list[FilePlan]:
-    """Parse and validate every file; raise DefinitionError listing every problem found."""
+    """Read and check every file; raise DefinitionError listing every problem found."""
     files = collect_files(paths)
-    errors: list[str] = []
+    errors: list[InputError] = []
     parsed: list[tuple[Path, str, dict[str, Any]]] = []
     for path in files:
         try:
@@ -346,9 +162,14 @@ def read_definitions(paths: Iterable[str | Path]) -> list[FilePlan]:
     plans: list[FilePlan] = []
     registry = Registry.from_db()
     for path, kind, data in parsed:
-        reader = FileReader(path, registry)
-        plan = reader.read_forms(data) if kind == "forms" else reader.read_study(data)
+        reader = FileReader(path, data, registry)
+        plan = reader.read_forms() if kind == "forms" else reader.read_study()
         errors.extend(reader.errors)
+        if plan is None:
+            if kind == "forms":
+                # Even a registry file with errors names its forms: later files are not blamed for it.
+                registry.add_raw(data)
+            continue
         if kind == "forms":
             # Even a registry file with errors names its forms: later files are not blamed for it.
             registry.add(plan)
@@ -358,7 +179,9 @@ def read_definitions(paths: Iterable[str | Path]) -> list[FilePlan]:
         if plan.kind == "study" and plan.study is not None:
             pid = plan.protocol_id
             if pid in seen:
-                errors.append(f"{plan.name}: study: protocol_id: {pid!r} is also defined in {seen[pid]}")
+                errors.append(
+                    _error(plan.path, "study", "protocol_id", f"{pid!r} is also defined in {seen[pid]}")
+                )
             seen[pid] = plan.path
     if errors:
         raise DefinitionError(errors)
@@ -375,9 +198,15 @@ class Registry:
     @classmethod
     def from_db(cls) -> Registry:
         return cls(
-            forms=set(FormDefinition.objects.values_list("code", flat=True)),
+            forms=set(Form.objects.values_list("code", flat=True)),
             codelists=set(Codelist.objects.values_list("code", flat=True)),
         )
+
+    def add_raw(self, data: dict[str, Any]) -> None:
+        for section, codes in (("forms", self.forms), ("codelists", self.codelists)):
+            items = data.get(section)
+            if isinstance(items, list):
+                codes |= {i["code"] for i in items if isinstance(i, dict) and isinstance(i.get("code"), str)}
 
     def add(self, plan: FilePlan) -> None:
         self.forms |= {p.values["code"] for p in plan.sections.get("forms", [])}
@@ -396,376 +225,310 @@ def object_label(section: str, index: int, item: Any) -> str:
     return label
 
 
-_DAYS_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+def locate(raw: Any, loc: Loc) -> tuple[str | None, str | None]:
+    """A pydantic location in a definition file as (object, field): ("visits[2] IMG6W", "kind")."""
+    nodes: list[Any] = [raw]
+    node = raw
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+        nodes.append(node)
+    if loc and isinstance(loc[-1], int):
+        split = len(loc)
+    else:
+        split = max((k for k in range(len(loc)) if isinstance(nodes[k], dict)), default=0)
+    if split == 0:
+        return (str(loc[0]) if loc else None), (path_text(loc[1:]) or None)
+    return _object_text(loc[:split], nodes), (path_text(loc[split:]) or None)
+
+
+def _object_text(loc: Loc, nodes: list[Any]) -> str:
+    """("forms", 1, "items", 0) -> "forms[1] DM.items[0] SEX"."""
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, int) and parts:
+            parts[-1] = object_label(parts[-1], part, nodes[i + 1])
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
 
 
 class FileReader:
-    """Validates one file's objects field by field, collecting every error."""
+    """Reads one file with its model, then checks what relates its objects; collects every error."""
 
-    def __init__(self, path: Path, registry: Registry) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], registry: Registry) -> None:
         self.path = path
+        self.data = data
         self.registry = registry
-        self.errors: list[str] = []
-        self.arms: set[str] = set()
-        self.phases: set[str] = set()
-        self.codelists: set[str] = set()
+        self.errors: list[InputError] = []
 
-    def error(self, label: str, field_name: str | None, message: str) -> None:
-        where = f"{label}: {field_name}" if field_name else label
-        self.errors.append(f"{self.path}: {where}: {message}")
+    def error(self, label: str | None, field_name: str | None, message: str) -> None:
+        self.errors.append(_error(self.path, label, field_name, message))
 
-    # -- top level --
+    def _validate(self, model: type[Any], sections: Sequence[str]) -> Any:
+        parsed, problems = validate(model, self.data)
+        for loc, message in problems:
+            obj, field_name = locate(self.data, loc)
+            if len(loc) == 1 and message.startswith("unknown field"):
+                known = known_fields(model, ()) or []
+                message = f"unknown section (known: {', '.join(known)})"
+            elif len(loc) == 1 and loc[0] in sections and message.startswith("expected a list"):
+                message = "must be a list"
+            self.error(obj, field_name, message)
+        return parsed
 
-    def read_study(self, data: dict[str, Any]) -> FilePlan:
-        plan = FilePlan(path=self.path, kind="study")
-        for key in data:
-            if key != "study" and key not in STUDY_SECTIONS:
-                self.error(str(key), None, f"unknown section (known: study, {', '.join(STUDY_SECTIONS)})")
-        block = data.get("study")
-        if not isinstance(block, dict):
-            self.error("study", None, "must be a mapping of the study's fields")
-            return plan
-        values = self.read_object("study", block, STUDY_FIELDS)
-        plan.study = ObjectPlan(label="study", key={"protocol_id": values.get("protocol_id")}, values=values)
-        # Arms and phases first: the other sections refer to them by code.
-        plan.sections["sites"] = self.read_section(data, "sites", SITE_FIELDS, ("code",))
-        plan.sections["arms"] = self.read_section(data, "arms", ARM_FIELDS, ("code",))
-        self.arms = {p.values["code"] for p in plan.sections["arms"] if "code" in p.values}
-        plan.sections["phases"] = self.read_section(data, "phases", PHASE_FIELDS, ("code",))
-        self.phases = {p.values["code"] for p in plan.sections["phases"] if "code" in p.values}
-        plan.sections["interventions"] = self.read_section(
-            data, "interventions", INTERVENTION_FIELDS, ("code",)
-        )
-        plan.sections["criteria"] = self.read_section(data, "criteria", CRITERION_FIELDS, ("kind", "number"))
-        plan.sections["visits"] = self.read_section(data, "visits", VISIT_FIELDS, ("code",))
-        plan.sections["endpoints"] = self.read_section(data, "endpoints", ENDPOINT_FIELDS, ("code",))
-        for obj in plan.sections["interventions"]:
-            self.check_intervention(obj)
-        for obj in plan.sections["visits"]:
-            self.check_visit(obj)
-        codes = {obj.values.get("code") for obj in plan.sections["visits"]}
+    # -- study files --
+
+    def read_study(self) -> FilePlan | None:
+        parsed: schema.StudyFile | None = self._validate(schema.StudyFile, STUDY_SECTIONS)
+        if parsed is None:
+            return None
+        plan = FilePlan(path=self.path, kind="study", version=parsed.study.version)
+        plan.effective_date = parsed.study.effective_date
+        plan.study = self._study(parsed.study)
+        raw_sections = {name: self.data.get(name) or [] for name in STUDY_SECTIONS}
+        for section in STUDY_SECTIONS:
+            items = getattr(parsed, section) or []
+            model, _noun, key_fields = SECTION_MODELS[section]
+            plan.sections[section] = self._objects(section, items, raw_sections[section], model, key_fields)
+        arms = {p.values["code"] for p in plan.sections["arms"]}
+        phases = {p.values["code"] for p in plan.sections["phases"]}
+        for section in ("phases", "interventions", "visits"):
+            for obj in plan.sections[section]:
+                if obj.refs.get("arm") and obj.refs["arm"] not in arms:
+                    self.error(obj.label, "arm", f"no arm {obj.refs['arm']!r} in this file's arms")
+                if obj.refs.get("phase") and obj.refs["phase"] not in phases:
+                    self.error(obj.label, "phase", f"no phase {obj.refs['phase']!r} in this file's phases")
+        visit_codes = {obj.values["code"] for obj in plan.sections["visits"]}
         for obj in plan.sections["visits"]:
             parent = obj.values.get("anchor_visit")
-            if parent and parent not in codes:
+            if parent and parent not in visit_codes:
                 self.error(obj.label, "anchor_visit", f"{parent!r} names no visit of this study")
+        for obj in plan.sections["visits"]:
+            unknown = [code for code in obj.forms or [] if code not in self.registry.forms]
+            if unknown:
+                self.error(obj.label, "forms", f"form code(s) not in the form registry: {', '.join(unknown)}")
+        self._clean(Study, plan.study, exclude=("locked_at",), fields=STUDY_FIELD_NAMES)
+        for section in STUDY_SECTIONS:
+            model = SECTION_MODELS[section][0]
+            for obj in plan.sections[section]:
+                self._clean(model, obj)
         return plan
 
-    def read_forms(self, data: dict[str, Any]) -> FilePlan:
-        plan = FilePlan(path=self.path, kind="forms")
-        for key in data:
-            # A top-level `assumption` says why the registry as a whole is ours (no protocol lists forms).
-            if key not in FORMS_SECTIONS and key != "assumption":
-                self.error(str(key), None, f"unknown section (known: {', '.join(FORMS_SECTIONS)})")
-        plan.sections["codelists"] = self.read_section(data, "codelists", CODELIST_FIELDS, ("code",))
-        self.codelists = {p.values["code"] for p in plan.sections["codelists"] if "code" in p.values}
-        for codelist in plan.sections["codelists"]:
-            codelist.children = self.read_children(codelist, "items", CODELIST_ITEM_FIELDS)
-        plan.sections["forms"] = self.read_section(data, "forms", FORM_FIELDS, ("code",))
-        for form in plan.sections["forms"]:
-            form.children = self.read_children(form, "items", FORM_ITEM_FIELDS)
-            for item in form.children:
-                self.check_form_item(item)
-        return plan
+    def _study(self, study: schema.StudyIn) -> ObjectPlan:
+        given = study.given()
+        given.pop("version", None)
+        given.pop("effective_date", None)
+        block = given.pop("ae_collection", None)
+        values = _model_values(Study, given)
+        if block is not None:
+            values.update(
+                _model_values(
+                    Study,
+                    {
+                        schema.AeCollectionIn.FIELDS[k]: v
+                        for k, v in block.given().items()
+                        if k in schema.AeCollectionIn.FIELDS
+                    },
+                )
+            )
+            nested: dict[str, str] = {}
+            if block.assumption:
+                nested["ae_collection"] = block.assumption
+            nested.update({f"ae_collection.{k}": why for k, why in (block.assumptions or {}).items()})
+            if nested:
+                values["assumptions"] = {**(values.get("assumptions") or {}), **nested}
+        return ObjectPlan(label="study", key={"protocol_id": values["protocol_id"]}, values=values)
 
-    def read_section(
+    def _objects(
         self,
-        data: dict[str, Any],
         section: str,
-        spec: dict[str, F],
+        items: Sequence[Any],
+        raw_items: Sequence[Any],
+        model: type[models.Model],
         key_fields: tuple[str, ...],
         prefix: str = "",
     ) -> list[ObjectPlan]:
-        raw = data.get(section)
-        if raw is None:
-            return []
-        if not isinstance(raw, list):
-            self.error(prefix + section, None, "must be a list")
-            return []
         plans: list[ObjectPlan] = []
         seen: dict[tuple[Any, ...], int] = {}
-        for index, item in enumerate(raw):
-            label = prefix + object_label(section, index, item)
-            if not isinstance(item, dict):
-                self.error(label, None, "must be a mapping")
-                continue
-            values = self.read_object(label, item, spec)
-            if "order" in spec:
-                values.setdefault("order", index + 1)
-            if any(k not in values for k in key_fields):
-                continue
+        for index, item in enumerate(items):
+            raw = raw_items[index] if index < len(raw_items) else {}
+            label = prefix + object_label(section, index, raw)
+            given = item.given()
+            refs = {name: given.pop(name) for name in ("arm", "phase", "codelist") if name in given}
+            forms = given.pop("forms", None)
+            given.pop("items", None)
+            given.pop("published", None)
+            if "range" in given:
+                low, high = given.pop("range") or (None, None)
+                given["range_low"], given["range_high"] = low, high
+            values = _model_values(model, given)
+            if "order" in {f.name for f in model._meta.fields} and values.get("order") is None:
+                values["order"] = index + 1
             key = tuple(values[k] for k in key_fields)
             if key in seen:
                 self.error(label, key_fields[-1], f"{'/'.join(map(str, key))} repeats {section}[{seen[key]}]")
                 continue
             seen[key] = index
-            refs = {name: values.pop(name) for name in ("arm", "phase", "codelist") if name in values}
-            forms = values.pop("forms", None)
-            key = {k: values[k] for k in key_fields}
-            plans.append(ObjectPlan(label=label, key=key, values=values, refs=refs, forms=forms, raw=item))
+            plans.append(
+                ObjectPlan(
+                    label=label,
+                    key={k: values[k] for k in key_fields},
+                    values=values,
+                    refs=refs,
+                    forms=forms,
+                    index=index,
+                    source=item,
+                )
+            )
         return plans
 
-    def read_children(self, parent: ObjectPlan, section: str, spec: dict[str, F]) -> list[ObjectPlan]:
-        parent.values.pop(section, None)
-        return self.read_section(parent.raw, section, spec, ("code",), prefix=f"{parent.label}.")
-
-    def read_object(self, label: str, raw: dict[str, Any], spec: dict[str, F]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        nested: dict[str, str] = {}  # assumptions marked inside a nested block (ae_collection)
-        for key in raw:
-            if key not in spec:
-                self.error(label, str(key), f"unknown field (known: {', '.join(sorted(spec))})")
-        for name, fspec in spec.items():
-            if name not in raw:
-                if fspec.required:
-                    self.error(label, name, "required field is missing")
-                continue
-            value = raw[name]
-            if value is None and fspec.kind != "rule" and (fspec.required or not fspec.nullable):
-                self.error(label, name, "must not be empty")
-                continue
-            try:
-                result = self.convert(label, name, fspec, value)
-            except ValueError as exc:
-                self.error(label, name, str(exc))
-                continue
-            if fspec.kind == "ae_collection":
-                nested_reasons = result.pop("assumptions", {}) or {}
-                nested_reason = result.pop("assumption", "")
-                if nested_reason:
-                    nested_reasons = {"": nested_reason, **nested_reasons}
-                values.update(result)
-                nested.update({f"{name}.{sub}".rstrip("."): why for sub, why in nested_reasons.items()})
-            elif fspec.kind == "list":
-                values[name] = value
-            else:
-                values[fspec.to or name] = result
-        if nested:
-            values["assumptions"] = {**(values.get("assumptions") or {}), **nested}
-        unknown = [
-            k
-            for k in (raw.get("assumptions") or {})
-            if isinstance(raw.get("assumptions"), dict) and k not in spec and k.split(".")[0] not in spec
-        ]
-        if unknown:
-            self.error(label, "assumptions", f"names no field of this object: {', '.join(map(str, unknown))}")
-        return values
-
-    # -- value readers --
-
-    def convert(self, label: str, name: str, fspec: F, value: Any) -> Any:
-        kind = fspec.kind
-        if value is None:
-            return _EMPTY.get(kind)
-        if kind in ("str", "text"):
-            if not isinstance(value, str):
-                raise ValueError(f"expected text, got {value!r} (quote it in the YAML)")
-            return value.strip()
-        if kind == "version":
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise ValueError(f"expected text, got {value!r}")
-            return str(value).strip()
-        if kind in ("int", "uint", "positive_int"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"expected a whole number, got {value!r}")
-            if kind == "uint" and value < 0:
-                raise ValueError(f"must be 0 or more, got {value}")
-            if kind == "positive_int" and value <= 0:
-                raise ValueError(f"must be more than 0, got {value}")
-            return value
-        if kind in ("decimal", "positive_decimal"):
-            number = _decimal(value)
-            if kind == "positive_decimal" and number <= 0:
-                raise ValueError(f"must be more than 0, got {value}")
-            return number
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"expected true or false, got {value!r}")
-            return value
-        if kind == "choice":
-            if value not in fspec.choices:
-                raise ValueError(f"{value!r} is not one of {', '.join(fspec.choices)}")
-            return value
-        if kind == "choice_list":
-            if not isinstance(value, list):
-                raise ValueError("expected a list")
-            bad = [v for v in value if v not in fspec.choices]
-            if bad:
-                raise ValueError(f"{', '.join(map(repr, bad))} not among {', '.join(fspec.choices)}")
-            return value
-        if kind == "str_list":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError("expected a list of text")
-            return value
-        if kind == "list":
-            if not isinstance(value, list):
-                raise ValueError("expected a list")
-            return value
-        if kind == "assumptions":
-            if not isinstance(value, dict) or not all(
-                isinstance(v, str) and v.strip() for v in value.values()
-            ):
-                raise ValueError("expected {field: reason} with a reason in words for each field")
-            return value
-        if kind == "time_zone":
-            if not isinstance(value, str):
-                raise ValueError(f"expected a time zone name, got {value!r}")
-            try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r}") from exc
-            return value
-        if kind in ("dose_unit", "item_unit"):
-            return _unit(value, dose=kind == "dose_unit")
-        if kind == "dosing_days":
-            return _dosing_days(value)
-        if kind == "range":
-            if not isinstance(value, list) or len(value) != 2:
-                raise ValueError("expected [low, high]")
-            low, high = (None if v is None else _decimal(v) for v in value)
-            if low is not None and high is not None and low > high:
-                raise ValueError(f"low {low} is above high {high}")
-            return (low, high)
-        if kind == "rule":
-            problems = validate_rule(value)
-            if problems:
-                raise ValueError("; ".join(problems))
-            return value
-        if kind == "arm":
-            if value not in self.arms:
-                raise ValueError(f"no arm {value!r} in this file's arms")
-            return value
-        if kind == "phase":
-            if value not in self.phases:
-                raise ValueError(f"no phase {value!r} in this file's phases")
-            return value
-        if kind == "codelist":
-            if value not in self.codelists and value not in self.registry.codelists:
-                raise ValueError(f"no codelist {value!r} in the registry")
-            return value
-        if kind == "form_codes":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError("expected a list of form codes")
-            unknown = [v for v in value if v not in self.registry.forms]
-            if unknown:
-                raise ValueError(f"form code(s) not in the form registry: {', '.join(unknown)}")
-            if len(set(value)) != len(value):
-                raise ValueError("a form is listed twice")
-            return value
-        if kind == "ae_collection":
-            if not isinstance(value, dict):
-                raise ValueError("expected a mapping (start, end_days_after_last_dose, sae_start, ...)")
-            return self.read_object(f"{label}.{name}", value, {**AE_COLLECTION_FIELDS, **ASSUMPTION_KEYS})
-        raise AssertionError(f"no reader for {kind}")
-
-    # -- cross-field checks --
-
-    def check_intervention(self, obj: ObjectPlan) -> None:
-        v = obj.values
-        basis = v.get("dose_basis", DoseBasis.FLAT)
-        # An unreadable unit is already reported; only a missing one is reported here.
-        if v.get("dose_amount") is not None and obj.raw.get("dose_unit") in (None, ""):
-            self.error(obj.label, "dose_unit", "a dose amount needs its unit")
-        if basis != DoseBasis.FLAT and v.get("dose_amount") is None:
-            self.error(obj.label, "dose_amount", f"dose_basis {basis} needs a dose amount")
-        days, cycle = v.get("dosing_days") or [], v.get("cycle_length_days")
-        if cycle and any(day > cycle for day in days):
-            self.error(obj.label, "dosing_days", f"day {max(days)} is beyond the {cycle}-day cycle")
-
-    def check_visit(self, obj: ObjectPlan) -> None:
-        v = obj.values
-        interval = v.get("repeat_interval_days")
-        before, after = v.get("window_before_days", 0) or 0, v.get("window_after_days", 0) or 0
-        if interval is not None and before + after >= interval:
-            self.error(
-                obj.label,
-                "window_before_days",
-                f"window -{before}/+{after} days is as wide as the {interval}-day interval: "
-                "occurrences would overlap",
+    def _clean(
+        self,
+        model: type[models.Model],
+        obj: ObjectPlan,
+        *,
+        exclude: tuple[str, ...] = (),
+        fields: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """The model's own rules (field validators and clean()) on the unsaved object."""
+        instance = model(**obj.values)
+        if obj.refs.get("codelist"):
+            # Unsaved stand-in: clean() sees that the item names a codelist.
+            instance.codelist = Codelist(code=obj.refs["codelist"])  # type: ignore[attr-defined]
+        relations = tuple(f.name for f in model._meta.fields if f.is_relation)
+        try:
+            instance.full_clean(
+                exclude=[*relations, *exclude], validate_unique=False, validate_constraints=False
             )
-        if interval is None and (v.get("repeat_until_day") is not None or v.get("repeat_count") is not None):
-            self.error(obj.label, "repeat_interval_days", "repeat_until_day/repeat_count need an interval")
-        if v.get("repeat_from") == RepeatFrom.PREVIOUS_ACTUAL and interval is None:
-            self.error(obj.label, "repeat_from", "previous_actual needs repeat_interval_days")
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                label, where = (fields or {}).get(name, (obj.label, _FILE_FIELD.get(name, name)))
+                for message in messages:
+                    self.error(label, where, message.rstrip("."))
 
-    def check_form_item(self, obj: ObjectPlan) -> None:
-        v = obj.values
-        if v.get("data_type") == DataType.CHOICE and not obj.refs.get("codelist"):
-            self.error(obj.label, "codelist", "a choice item needs a codelist")
-        if v.get("data_type") != DataType.CHOICE and obj.refs.get("codelist"):
-            self.error(obj.label, "codelist", "only choice items take a codelist")
-        if any(x is not None for x in v.get("range") or ()) and v.get("data_type") not in (
-            DataType.INTEGER,
-            DataType.DECIMAL,
-        ):
-            self.error(obj.label, "range", "only numeric items take a range")
-        low, high = v.pop("range", (None, None)) or (None, None)
-        v["range_low"], v["range_high"] = low, high
+    # -- the form registry --
+
+    def read_forms(self) -> FilePlan | None:
+        parsed: schema.FormsFile | None = self._validate(schema.FormsFile, FORMS_SECTIONS)
+        if parsed is None:
+            return None
+        plan = FilePlan(path=self.path, kind="forms")
+        raw_codelists = self.data.get("codelists") or []
+        raw_forms = self.data.get("forms") or []
+        plan.sections["codelists"] = self._objects(
+            "codelists", parsed.codelists or [], raw_codelists, Codelist, ("code",)
+        )
+        for obj in plan.sections["codelists"]:
+            raw_items = (raw_codelists[obj.index] or {}).get("items") or []
+            obj.children = self._objects(
+                "items", obj.source.items, raw_items, CodelistItem, ("code",), prefix=f"{obj.label}."
+            )
+        plan.sections["forms"] = self._objects(
+            "forms", parsed.forms or [], raw_forms, FormDefinition, ("code",)
+        )
+        codelists = {p.values["code"] for p in plan.sections["codelists"]} | self.registry.codelists
+        for obj in plan.sections["forms"]:
+            raw_items = (raw_forms[obj.index] or {}).get("items") or []
+            obj.values["published"] = obj.source.published
+            obj.values.setdefault("version", obj.source.version)
+            obj.children = self._objects(
+                "items", obj.source.items, raw_items, FormItem, ("code",), prefix=f"{obj.label}."
+            )
+            for item in obj.children:
+                ref = item.refs.get("codelist")
+                if ref and ref not in codelists:
+                    self.error(item.label, "codelist", f"no codelist {ref!r} in the registry")
+                self._clean(FormItem, item)
+            self._clean(FormDefinition, _without(obj, "published"), exclude=("published_at",))
+        for obj in plan.sections["codelists"]:
+            self._clean(Codelist, obj)
+            for item in obj.children:
+                self._clean(CodelistItem, item)
+        self._check_versions(plan)
+        return plan
+
+    def _check_versions(self, plan: FilePlan) -> None:
+        """A published version, or one that holds data, is never rewritten in place."""
+        for obj in plan.sections["forms"]:
+            code, version = obj.values["code"], obj.values["version"]
+            stored = (
+                FormDefinition.objects.filter(code=code, version=version)
+                .prefetch_related("items__codelist")
+                .first()
+            )
+            if stored is None:
+                continue
+            if stored.is_published and not obj.values["published"]:
+                self.error(
+                    obj.label, "published", f"version {version} is published and cannot return to draft"
+                )
+                continue
+            changes = form_changes(stored, obj)
+            if not changes:
+                continue
+            why = stored.in_use_by()
+            if why:
+                self.error(
+                    obj.label,
+                    "version",
+                    f"version {version} is {why} and cannot change ({', '.join(changes)}): "
+                    "give the changed form a new version",
+                )
 
 
-_EMPTY: dict[str, Any] = {
-    "str": "",
-    "text": "",
-    "version": "",
-    "str_list": [],
-    "choice_list": [],
-    "dosing_days": [],
-    "dose_unit": "",
-    "item_unit": "",
-    "assumptions": {},
-    "choice": "",
-    "range": (None, None),
+def _without(obj: ObjectPlan, *names: str) -> ObjectPlan:
+    return ObjectPlan(
+        label=obj.label, key=obj.key, values={k: v for k, v in obj.values.items() if k not in names}
+    )
+
+
+# File fields whose model field has another name.
+_FILE_FIELD = {"range_low": "range", "range_high": "range"}
+STUDY_FIELD_NAMES: dict[str, tuple[str, str]] = {
+    model_field: ("study.ae_collection", file_field)
+    for file_field, model_field in schema.AeCollectionIn.FIELDS.items()
 }
 
 
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"expected a number, got {value!r}")
-    try:
-        # str() first: 7.5 from YAML must stay 7.5, not its binary approximation.
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError(f"expected a number, got {value!r}") from exc
-    if not number.is_finite():
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return number
+def _model_values(model: type[models.Model], given: dict[str, Any]) -> dict[str, Any]:
+    """File values as model values: a null in the file is the field's empty value."""
+    values: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None:
+            model_field = model._meta.get_field(name)
+            if model_field.null:
+                value = None
+            elif isinstance(model_field, models.JSONField):
+                value = model_field.get_default()
+            else:
+                value = ""
+        values[name] = value
+    return values
 
 
-def _unit(value: Any, *, dose: bool) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a unit, got {value!r}")
-    try:
-        unit = normalize_unit(value)
-    except UnitError as exc:
-        raise ValueError(f"unknown unit {value!r} ({exc})") from exc
-    if dose and dimension(unit) in ("dose_per_mass", "dose_per_area"):
-        raise ValueError(f"{value!r}: give the amount's unit (mg) here and the body-size basis in dose_basis")
-    return unit
-
-
-def _dosing_days(value: Any) -> list[int]:
-    """[1], 1, "1-14", "1,8,15" or ["1-14", 22] -> sorted day numbers."""
-    parts: list[Any] = value if isinstance(value, list) else [value]
-    days: set[int] = set()
-    for part in parts:
-        if isinstance(part, bool):
-            raise ValueError(f"expected day numbers, got {part!r}")
-        if isinstance(part, int):
-            if part < 1:
-                raise ValueError(f"day {part}: cycle days count from 1")
-            days.add(part)
+def form_changes(stored: FormDefinition, plan: ObjectPlan) -> list[str]:
+    """What a registry file changes in a stored form version: field names and item codes."""
+    changes = [
+        name
+        for name, value in plan.values.items()
+        if name not in ("code", "version", "published") and not _same(getattr(stored, name), value)
+    ]
+    stored_items = {item.code: item for item in stored.items.all()}
+    planned = {item.values["code"]: item for item in plan.children}
+    for code in sorted(set(stored_items) | set(planned)):
+        old, new = stored_items.get(code), planned.get(code)
+        if old is None or new is None:
+            changes.append(f"item {code} {'added' if old is None else 'removed'}")
             continue
-        if not isinstance(part, str):
-            raise ValueError(f"expected day numbers or ranges like '1-14', got {part!r}")
-        for piece in part.split(","):
-            match = _DAYS_PART.match(piece)
-            if not match:
-                raise ValueError(f"cannot read days {piece.strip()!r} (write 1-14 or 1,8,15)")
-            low = int(match.group(1))
-            high = int(match.group(2) or low)
-            if low < 1 or high < low:
-                raise ValueError(f"days {piece.strip()!r}: expected a rising range from day 1 on")
-            days.update(range(low, high + 1))
-    return sorted(days)
+        differs = [n for n, v in new.values.items() if n != "code" and not _same(getattr(old, n), v)]
+        if (old.codelist.code if old.codelist else None) != new.refs.get("codelist"):
+            differs.append("codelist")
+        if differs:
+            changes.append(f"item {code} {', '.join(differs)}")
+    return changes
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -776,21 +539,44 @@ class FileReport:
     file: str
     kind: str
     study: str = ""
+    version: str = ""
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
     def as_dict(self) -> dict[str, Any]:
-        changed = bool(self.created or self.updated)
         return {
             "file": self.file,
             "kind": self.kind,
             "study": self.study,
-            "result": "loaded" if changed else "no changes",
+            "version": self.version,
+            "result": "loaded" if self.changed else "no changes",
             "created": self.created,
             "updated": self.updated,
             "warnings": self.warnings,
         }
+
+    def line(self) -> str:
+        """One line for the operator: "fixtures/x.yaml: study X version 2: loaded (3 created, 1 updated)"."""
+        what = (
+            f"study {self.study}" + (f" version {self.version}" if self.version else "")
+            if self.kind == "study"
+            else "form registry"
+        )
+        if self.changed:
+            counts = f"{len(self.created)} created, {len(self.updated)} updated"
+            text = f"{self.file}: {what}: loaded ({counts})"
+        else:
+            text = f"{self.file}: {what}: no changes"
+        if self.warnings:
+            text += (
+                f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''} (-v 2 lists them)"
+            )
+        return text
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -798,104 +584,119 @@ def _same(old: Any, new: Any) -> bool:
         if old is None or new is None:
             return old is new
         return Decimal(old) == Decimal(new)
-    return old == new
+    return bool(old == new)
 
 
-def _upsert(
-    model: type[models.Model],
-    lookup: dict[str, Any],
-    values: dict[str, Any],
-    label: str,
-    report: FileReport,
-    reason: str,
-) -> tuple[models.Model, bool]:
-    """Create or update one row by natural key; save only when a value differs. Returns (obj, created)."""
-    obj = model.objects.filter(**lookup).first()
-    created = obj is None
-    if obj is None:
-        obj = model(**lookup, **values)
-        changed = list(values)
-    else:
-        changed = [name for name, value in values.items() if not _same(getattr(obj, name), value)]
-        for name in changed:
-            setattr(obj, name, values[name])
-    if not changed and not created:
-        return obj, False
-    try:
-        obj.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise DefinitionError(
-            [f"{report.file}: {label}: {name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items()]
-        ) from exc
-    obj._change_reason = reason  # type: ignore[attr-defined]
-    obj.save()
-    if created:
-        report.created.append(label)
-    else:
-        report.updated.append(f"{label}: {', '.join(changed)}")
-    return obj, created
+@dataclass
+class Writer:
+    report: FileReport
+    reason: str
+    user: Any = None
+
+    def save(self, obj: models.Model) -> None:
+        obj._change_reason = self.reason  # type: ignore[attr-defined]
+        if self.user is not None:
+            obj._history_user = self.user  # type: ignore[attr-defined]
+        obj.save()
+
+    def upsert(
+        self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], label: str
+    ) -> tuple[Any, bool]:
+        """Create or update one row by natural key; save only when a value differs."""
+        obj = model.objects.filter(**lookup).first()
+        created = obj is None
+        if obj is None:
+            obj = model(**lookup, **values)
+            changed = list(values)
+        else:
+            changed = [name for name, value in values.items() if not _same(getattr(obj, name), value)]
+            for name in changed:
+                setattr(obj, name, values[name])
+        if not changed and not created:
+            return obj, False
+        self.save(obj)
+        if created:
+            self.report.created.append(label)
+        else:
+            self.report.updated.append(f"{label}: {', '.join(changed)}")
+        return obj, created
+
+    def warn_missing(
+        self, noun: str, existing: Iterable[tuple[Any, ...]], kept: set[tuple[Any, ...]]
+    ) -> None:
+        for key in sorted(set(existing) - kept, key=str):
+            name = "/".join(map(str, key))
+            self.report.warnings.append(
+                f"{noun} {name} is in the database but no longer in the file; not deleted "
+                "(data may point to it): retire it in the admin if it is really gone"
+            )
 
 
-def _warn_missing(
-    report: FileReport, noun: str, existing: Iterable[tuple[Any, ...]], kept: set[tuple[Any, ...]]
-) -> None:
-    for key in sorted(set(existing) - kept, key=str):
-        name = "/".join(map(str, key))
-        report.warnings.append(
-            f"{noun} {name} is in the database but no longer in the file; not deleted "
-            "(data may point to it): retire it in the admin if it is really gone"
-        )
-
-
-def write_definitions(plans: Sequence[FilePlan], *, reason: str = "load_studies") -> list[FileReport]:
+def write_definitions(
+    plans: Sequence[FilePlan], *, reason: str = "load_studies", user: Any = None
+) -> list[FileReport]:
     """Write validated plans in one transaction; return what changed per file."""
     reports: list[FileReport] = []
     with transaction.atomic():
         for plan in plans:
             report = FileReport(file=plan.name, kind=plan.kind)
-            why = f"{reason} {plan.path.name}"
+            writer = Writer(report=report, reason=f"{reason} {plan.path.name}", user=user)
             if plan.kind == "forms":
-                _write_forms(plan, report, why)
+                _write_forms(plan, writer)
             else:
-                _write_study(plan, report, why)
+                _write_study(plan, writer)
             reports.append(report)
     return reports
 
 
 def _children(
-    parent_label: str, items: list[ObjectPlan], exclude: tuple[str, ...] = ("code",)
+    parent_label: str, items: list[ObjectPlan]
 ) -> Iterable[tuple[str, str, dict[str, Any], ObjectPlan]]:
     for item in items:
         code = item.values["code"]
-        yield code, f"{parent_label}.{code}", {k: v for k, v in item.values.items() if k not in exclude}, item
+        yield code, f"{parent_label}.{code}", {k: v for k, v in item.values.items() if k != "code"}, item
 
 
-def _write_forms(plan: FilePlan, report: FileReport, reason: str) -> None:
+def _write_forms(plan: FilePlan, w: Writer) -> None:
     codelists: dict[str, Codelist] = {c.code: c for c in Codelist.objects.all()}
     for cl in plan.sections.get("codelists", []):
         code = cl.values["code"]
         values = {k: v for k, v in cl.values.items() if k != "code"}
-        obj, _ = _upsert(Codelist, {"code": code}, values, f"codelist {code}", report, reason)
+        obj, _ = w.upsert(Codelist, {"code": code}, values, f"codelist {code}")
         codelists[code] = obj
         existing = {(c,) for c in obj.items.values_list("code", flat=True)}
         for icode, label, values, _item in _children(f"codelist {code}", cl.children):
-            _upsert(CodelistItem, {"codelist": obj, "code": icode}, values, label, report, reason)
-        _warn_missing(report, f"codelist {code} item", existing, {(i.values["code"],) for i in cl.children})
+            w.upsert(CodelistItem, {"codelist": obj, "code": icode}, values, label)
+        w.warn_missing(f"codelist {code} item", existing, {(i.values["code"],) for i in cl.children})
     in_file: set[tuple[Any, ...]] = set()
     for form in plan.sections.get("forms", []):
-        code = form.values["code"]
+        code, version = form.values["code"], form.values["version"]
         in_file.add((code,))
-        values = {k: v for k, v in form.values.items() if k != "code"}
-        obj, _ = _upsert(FormDefinition, {"code": code}, values, f"form {code}", report, reason)
+        form_row, _ = Form.objects.get_or_create(code=code)
+        values = {k: v for k, v in form.values.items() if k not in ("code", "version", "published")}
+        values["form"] = form_row
+        stored = FormDefinition.objects.filter(code=code, version=version).first()
+        if form.values["published"] and (stored is None or stored.published_at is None):
+            values["published_at"] = timezone.now()
+        current = FormDefinition.objects.filter(code=code, is_current=True).exclude(version=version).first()
+        if current is not None:
+            # The file's version becomes the one visits expect; the previous one stays as it was.
+            current.is_current = False
+            w.save(current)
+            w.report.updated.append(f"form {code}: current version {current.version} -> {version}")
+        values["is_current"] = True
+        obj, _ = w.upsert(
+            FormDefinition, {"code": code, "version": version}, values, f"form {code} {version}"
+        )
         existing = {(c,) for c in obj.items.values_list("code", flat=True)}
-        for icode, label, values, item in _children(f"form {code}", form.children):
+        for icode, label, item_values, item in _children(f"form {code}", form.children):
             ref = item.refs.get("codelist")
-            values["codelist"] = codelists[ref] if ref else None
-            _upsert(FormItem, {"form": obj, "code": icode}, values, label, report, reason)
-        _warn_missing(report, f"form {code} item", existing, {(i.values["code"],) for i in form.children})
+            item_values["codelist"] = codelists[ref] if ref else None
+            w.upsert(FormItem, {"form": obj, "code": icode}, item_values, label)
+        w.warn_missing(f"form {code} item", existing, {(i.values["code"],) for i in form.children})
     if plan.sections.get("forms"):
-        all_forms = {(c,) for c in FormDefinition.objects.values_list("code", flat=True)}
-        _warn_missing(report, "form", all_forms, in_file)
+        all_forms = {(c,) for c in Form.objects.values_list("code", flat=True)}
+        w.warn_missing("form", all_forms, in_file)
 
 
 SECTION_MODELS: dict[str, tuple[type[models.Model], str, tuple[str, ...]]] = {
@@ -909,15 +710,15 @@ SECTION_MODELS: dict[str, tuple[type[models.Model], str, tuple[str, ...]]] = {
 }
 
 
-def _write_study(plan: FilePlan, report: FileReport, reason: str) -> None:
+def _write_study(plan: FilePlan, w: Writer) -> None:
     assert plan.study is not None
     pid = plan.protocol_id
-    report.study = pid
+    w.report.study = pid
     study_values = {k: v for k, v in plan.study.values.items() if k != "protocol_id"}
     locked = Study.objects.filter(protocol_id=pid, locked_at__isnull=False).exists()
-    study, _ = _upsert(Study, {"protocol_id": pid}, study_values, f"study {pid}", report, reason)
+    study, _ = w.upsert(Study, {"protocol_id": pid}, study_values, f"study {pid}")
     refs: dict[str, dict[str, models.Model]] = {"arm": {}, "phase": {}}
-    forms = {f.code: f for f in FormDefinition.objects.all()}
+    forms = {f.code: f for f in Form.objects.all()}
     for section in STUDY_SECTIONS:
         model, noun, key_fields = SECTION_MODELS[section]
         model_fields = {f.name for f in model._meta.get_fields()}
@@ -933,22 +734,70 @@ def _write_study(plan: FilePlan, report: FileReport, reason: str) -> None:
                     code = obj_plan.refs.get(ref)
                     values[ref] = refs[ref][code] if code else None
             label = f"{noun} {' '.join(map(str, key.values()))}"
-            obj, created = _upsert(model, {"study": study, **key}, values, label, report, reason)
+            obj, created = w.upsert(model, {"study": study, **key}, values, label)
             if section in ("arms", "phases"):
                 refs[noun][obj.code] = obj
             if section == "visits":
                 wanted = set(obj_plan.forms or [])
                 if wanted != set(obj.forms.values_list("code", flat=True)):
-                    obj._change_reason = reason  # type: ignore[attr-defined]
+                    obj._change_reason = w.reason
                     obj.forms.set([forms[c] for c in sorted(wanted)])
                     if not created:
-                        report.updated.append(f"{label}: forms")
-        _warn_missing(report, noun, existing, kept)
-    if locked and (report.created or report.updated):
+                        w.report.updated.append(f"{label}: forms")
+        w.warn_missing(noun, existing, kept)
+    if locked and w.report.changed:
         # A locked study's data was analysed against this definition; an amendment needs an unlock first.
         raise DefinitionError(
-            [f"{plan.name}: study: protocol_id: {pid} is locked; its definition cannot change"]
+            [_error(plan.path, "study", "protocol_id", f"{pid} is locked; its definition cannot change")]
         )
+    _record_version(plan, study, w)
+
+
+def _record_version(plan: FilePlan, study: Study, w: Writer) -> None:
+    """The first load and every amendment become a StudyVersion; an unchanged load records nothing."""
+    latest = study.versions.order_by("-loaded_at", "-id").first()
+    stated = plan.version
+    if not w.report.changed and (stated is None or (latest is not None and latest.number == stated)):
+        w.report.version = latest.number if latest else ""
+        if latest is not None and stated is not None and latest.effective_date != plan.effective_date:
+            latest.effective_date = plan.effective_date
+            w.save(latest)
+            w.report.updated.append(f"study {study.protocol_id} version {latest.number}: effective_date")
+        return
+    if stated is not None and study.versions.filter(number=stated).exists():
+        raise DefinitionError(
+            [
+                _error(
+                    plan.path,
+                    "study",
+                    "version",
+                    f"the definition changed but version {stated} is already recorded: "
+                    "give the amendment a new version (and its effective_date)",
+                )
+            ]
+        )
+    number = stated or _next_number(study)
+    version = StudyVersion(
+        study=study,
+        number=number,
+        effective_date=plan.effective_date,
+        loaded_by=w.user,
+        source=plan.path.name,
+        changes={"created": list(w.report.created), "updated": list(w.report.updated)},
+    )
+    w.save(version)
+    w.report.version = number
+
+
+def _next_number(study: Study) -> str:
+    taken = set(study.versions.values_list("number", flat=True))
+    n = len(taken) + 1
+    while str(n) in taken:
+        n += 1
+    return str(n)
+
+
+# --- assumptions ---------------------------------------------------------------------------------
 
 
 def list_assumptions(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
@@ -996,3 +845,7 @@ def _walk_assumptions(path: Path, data: dict[str, Any]) -> list[dict[str, Any]]:
         elif isinstance(value, list):
             walk_list(str(key), value)
     return rows
+
+
+# Kept for callers that read dosing days outside a file (and the tests of the day syntax).
+_dosing_days = parse_dosing_days

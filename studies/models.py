@@ -10,19 +10,41 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from studies.validation import (
+    validate_assumptions,
+    validate_criterion_rule,
+    validate_dose_unit,
+    validate_dosing_days,
+    validate_item_unit,
+    validate_response_criteria,
+    validate_text_list,
+)
+from studies.validation import validate_time_zone as validate_time_zone  # named by migration 0001
 
-def validate_time_zone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"Unknown time zone {value!r}.") from exc
+
+def _raise(errors: dict[str, ValidationError]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _same_study(errors: dict[str, ValidationError], obj: Any, *names: str) -> None:
+    """A reference to an arm or phase must stay inside the object's own study."""
+    for name in names:
+        other = getattr(obj, name, None) if getattr(obj, f"{name}_id", None) else None
+        if other is not None and obj.study_id and other.study_id != obj.study_id:
+            errors[name] = ValidationError(
+                gettext("%(other)s belongs to another study.") % {"other": other}, code="other_study"
+            )
 
 
 def mosteller_bsa(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
@@ -35,7 +57,12 @@ def mosteller_bsa(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
 
 class AssumptionFields(models.Model):
     assumption = models.TextField(blank=True, help_text="Why this object is ours; blank: protocol text.")
-    assumptions = models.JSONField(default=dict, blank=True, help_text="{field: reason} for assumed fields.")
+    assumptions = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_assumptions],
+        help_text="{field: reason} for assumed fields.",
+    )
 
     class Meta:
         abstract = True
@@ -186,8 +213,8 @@ class CriterionManager(models.Manager):
 
 
 class FormItemManager(models.Manager):
-    def get_by_natural_key(self, form_code: str, code: str) -> FormItem:
-        return self.get(form__code=form_code, code=code)
+    def get_by_natural_key(self, form_code: str, version: str, code: str) -> FormItem:
+        return self.get(form__code=form_code, form__version=version, code=code)
 
 
 class CodelistItemManager(models.Manager):
@@ -206,7 +233,9 @@ class CodeManager(models.Manager):
 class Study(AssumptionFields):
     protocol_id = models.CharField(max_length=64, unique=True)
     registry_id = models.CharField(max_length=32, blank=True)
-    seed = models.CharField(max_length=100, blank=True, help_text="Registry record file in shared/seeds/.")
+    seed = models.CharField(
+        max_length=100, blank=True, help_text=_("The registry record the definition is written from.")
+    )
     title = models.TextField()
     short_title = models.CharField(max_length=200, blank=True)
     phase = models.CharField(max_length=32, blank=True)
@@ -216,7 +245,12 @@ class Study(AssumptionFields):
     target_enrollment = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=32, choices=StudyStatus.choices, blank=True)
     ctcae_version = models.CharField(max_length=10, default="5.0")
-    response_criteria = models.JSONField(default=list, blank=True, help_text='e.g. ["RECIST1.1", "iRECIST"]')
+    response_criteria = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_response_criteria],
+        help_text='e.g. ["RECIST1.1", "iRECIST"]',
+    )
     # The confirmation rule the response endpoints use (RECIST 1.1 section 4.3).
     confirmation_required = models.BooleanField(default=False)
     confirmation_min_interval_days = models.PositiveIntegerField(default=28)
@@ -250,6 +284,15 @@ class Study(AssumptionFields):
 
     def natural_key(self) -> tuple[str]:
         return (self.protocol_id,)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def current_version(self) -> StudyVersion | None:
+        """The definition version in force: the last one recorded."""
+        return self.versions.order_by("-loaded_at", "-id").first()
 
 
 class Site(AssumptionFields):
@@ -325,12 +368,22 @@ class TreatmentPhase(AssumptionFields):
     def natural_key(self) -> tuple[str, str]:
         return (self.study.protocol_id, self.code)
 
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        _same_study(errors, self, "arm")
+        _raise(errors)
+
 
 class Intervention(AssumptionFields):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="interventions")
     code = models.CharField(max_length=32)
     agent = models.CharField(max_length=200)
-    aliases = models.JSONField(default=list, blank=True, help_text="Other spellings the record uses.")
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_text_list],
+        help_text="Other spellings the record uses.",
+    )
     kind = models.CharField(max_length=20, choices=InterventionKind.choices, default=InterventionKind.DRUG)
     arm = models.ForeignKey(
         Arm, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
@@ -339,14 +392,19 @@ class Intervention(AssumptionFields):
         TreatmentPhase, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
     )
     dose_amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    dose_unit = models.CharField(max_length=20, blank=True, help_text="Unit of the amount: mg, Gy ...")
+    dose_unit = models.CharField(
+        max_length=20, blank=True, validators=[validate_dose_unit], help_text="Unit of the amount: mg, Gy ..."
+    )
     dose_basis = models.CharField(max_length=10, choices=DoseBasis.choices, default=DoseBasis.FLAT)
     dose_per = models.CharField(max_length=10, choices=DosePer.choices, default=DosePer.DOSE)
     frequency = models.CharField(max_length=100, blank=True)
     doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
     route = models.CharField(max_length=20, blank=True)
     dosing_days = models.JSONField(
-        default=list, blank=True, help_text="Days of the cycle, e.g. [1] or 1..14."
+        default=list,
+        blank=True,
+        validators=[validate_dosing_days],
+        help_text="Days of the cycle, e.g. [1] or 1..14.",
     )
     cycle_length_days = models.PositiveIntegerField(null=True, blank=True)
     dose_role = models.CharField(max_length=12, choices=DoseRole.choices, blank=True)
@@ -375,6 +433,33 @@ class Intervention(AssumptionFields):
 
     def natural_key(self) -> tuple[str, str]:
         return (self.study.protocol_id, self.code)
+
+    def clean(self) -> None:
+        """The cross-field rules of a dose: the loader, the admin and `manage.py check` apply these."""
+        errors: dict[str, ValidationError] = {}
+        body_size = self.dose_basis in (DoseBasis.PER_KG, DoseBasis.PER_M2)
+        if (self.dose_amount is not None or body_size) and not self.dose_unit:
+            errors["dose_unit"] = ValidationError(
+                gettext("a dose amount needs its unit")
+                if self.dose_amount is not None
+                else gettext("dose_basis %(basis)s needs a dose unit") % {"basis": self.dose_basis},
+                code="dose_unit_missing",
+            )
+        if body_size and self.dose_amount is None:
+            errors["dose_amount"] = ValidationError(
+                gettext("dose_basis %(basis)s needs a dose amount") % {"basis": self.dose_basis},
+                code="dose_amount_missing",
+            )
+        days = self.dosing_days if isinstance(self.dosing_days, list) else []
+        numbers = [d for d in days if isinstance(d, int)]
+        if self.cycle_length_days and numbers and max(numbers) > self.cycle_length_days:
+            errors["dosing_days"] = ValidationError(
+                gettext("day %(day)s is beyond the %(cycle)s-day cycle")
+                % {"day": max(numbers), "cycle": self.cycle_length_days},
+                code="day_beyond_cycle",
+            )
+        _same_study(errors, self, "arm", "phase")
+        _raise(errors)
 
     @property
     def dose_label(self) -> str:
@@ -453,26 +538,104 @@ class CodelistItem(AssumptionFields):
         return (self.codelist.code, self.code)
 
 
-class FormDefinition(AssumptionFields):
+class Form(models.Model):
+    """A case report form as visits name it (by code); what it asks is in its versions.
+
+    Visit definitions expect a Form, which means its current version: when a form gets a new
+    version, every visit that names the form expects the new one, and stored data keeps the version
+    it was entered with.
+    """
+
     code = models.CharField(max_length=32, unique=True)
+    history = HistoricalRecords()
+
+    objects = CodeManager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    @property
+    def current(self) -> FormDefinition | None:
+        return next((v for v in self.versions.all() if v.is_current), None)
+
+
+class FormDefinitionManager(models.Manager):
+    def get_by_natural_key(self, code: str, version: str | None = None) -> FormDefinition:
+        """A version by (code, version); with the code alone, the current version."""
+        if version is None:
+            return self.get(code=code, is_current=True)
+        return self.get(code=code, version=version)
+
+    def current(self) -> models.QuerySet[FormDefinition]:
+        return self.filter(is_current=True)
+
+
+class FormDefinition(AssumptionFields):
+    """One version of a form: its name, items and codelists as they were when data was entered.
+
+    A version that data uses (published, or with rows in the model that stores the form, see
+    studies/form_stores.py) never changes: a changed form is loaded as a new version.
+    """
+
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="versions")
+    code = models.CharField(max_length=32, help_text=_("The form's code (the same in every version)."))
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=16, default="1.0")
+    is_current = models.BooleanField(
+        default=True, help_text=_("The version visits expect and new data is entered in; one per form.")
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Set when the version is frozen: it then never changes.")
+    )
     description = models.TextField(blank=True)
     # A retired form stays (collected data points to it) but no visit should expect it any more.
     active = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 
-    objects = CodeManager()
+    objects = FormDefinitionManager()
 
     class Meta:
-        ordering = ["order", "code"]
+        ordering = ["order", "code", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="form_version_unique"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(is_current=True), name="form_one_current_version"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.name} (version {self.version})"
 
-    def natural_key(self) -> tuple[str]:
-        return (self.code,)
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The code-level form is found or made from the code, so a version always has its form.
+        if self.form_id is None:
+            self.form = Form.objects.get_or_create(code=self.code)[0]
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.code, self.version)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def in_use_by(self) -> str | None:
+        """Why this version may not change any more (published, or data stored in it), or None."""
+        from studies.form_stores import rows_in_version
+
+        if self.published_at is not None:
+            return gettext("published on %(date)s") % {"date": self.published_at.date().isoformat()}
+        holder = rows_in_version(self)
+        if holder:
+            return gettext("data is stored in it (%(model)s)") % {"model": holder}
+        return None
 
 
 class FormItem(AssumptionFields):
@@ -480,7 +643,7 @@ class FormItem(AssumptionFields):
     code = models.CharField(max_length=32)
     label = models.CharField(max_length=255)
     data_type = models.CharField(max_length=16, choices=DataType.choices)
-    unit = models.CharField(max_length=20, blank=True)
+    unit = models.CharField(max_length=20, blank=True, validators=[validate_item_unit])
     codelist = models.ForeignKey(Codelist, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     required = models.BooleanField(default=False)
     range_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
@@ -491,7 +654,7 @@ class FormItem(AssumptionFields):
     objects = FormItemManager()
 
     class Meta:
-        ordering = ["form__order", "form__code", "order", "code"]
+        ordering = ["form__order", "form__code", "form__version", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["form", "code"], name="form_item_code_unique"),
             models.CheckConstraint(
@@ -505,8 +668,34 @@ class FormItem(AssumptionFields):
     def __str__(self) -> str:
         return f"{self.form.code}.{self.code}"
 
-    def natural_key(self) -> tuple[str, str]:
-        return (self.form.code, self.code)
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.form.code, self.form.version, self.code)
+
+    natural_key.dependencies = ["studies.formdefinition"]
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        has_codelist = self.codelist is not None  # also an unsaved one, as the loader checks a file
+        if self.data_type == DataType.CHOICE and not has_codelist:
+            errors["codelist"] = ValidationError(
+                gettext("a choice item needs a codelist"), code="choice_without_codelist"
+            )
+        if self.data_type != DataType.CHOICE and has_codelist:
+            errors["codelist"] = ValidationError(
+                gettext("only choice items take a codelist"), code="codelist_on_non_choice"
+            )
+        numeric = self.data_type in (DataType.INTEGER, DataType.DECIMAL)
+        if not numeric and (self.range_low is not None or self.range_high is not None):
+            errors["range_low"] = ValidationError(
+                gettext("only numeric items take a range"), code="range_on_non_number"
+            )
+        if self.range_low is not None and self.range_high is not None and self.range_low > self.range_high:
+            errors["range_low"] = ValidationError(
+                gettext("low %(low)s is above high %(high)s")
+                % {"low": self.range_low, "high": self.range_high},
+                code="range_upside_down",
+            )
+        _raise(errors)
 
 
 # --- criteria, visits, endpoints -----------------------------------------------------------------
@@ -518,7 +707,10 @@ class EligibilityCriterion(AssumptionFields):
     number = models.CharField(max_length=10, help_text='As the study lists it: "1", "2", ...')
     text = models.TextField(help_text="Verbatim from the protocol.")
     rule = models.JSONField(
-        null=True, blank=True, help_text="docs/definitions.md grammar; null: investigator."
+        null=True,
+        blank=True,
+        validators=[validate_criterion_rule],
+        help_text="docs/definitions.md grammar; null: investigator.",
     )
     order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
@@ -567,7 +759,12 @@ class VisitDefinition(AssumptionFields):
     phase = models.ForeignKey(
         TreatmentPhase, on_delete=models.PROTECT, related_name="visit_definitions", null=True, blank=True
     )
-    forms = models.ManyToManyField(FormDefinition, related_name="visit_definitions", blank=True)
+    forms = models.ManyToManyField(
+        Form,
+        related_name="visit_definitions",
+        blank=True,
+        help_text=_("The forms expected (their current versions)."),
+    )
     order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords(m2m_fields=[forms])
 
@@ -597,6 +794,31 @@ class VisitDefinition(AssumptionFields):
     def form_codes(self) -> list[str]:
         return [form.code for form in self.forms.all()]
 
+    def clean(self) -> None:
+        """The cross-field rules of a visit: the loader, the admin and `manage.py check` apply these."""
+        errors: dict[str, ValidationError] = {}
+        interval = self.repeat_interval_days
+        before, after = self.window_before_days or 0, self.window_after_days or 0
+        if interval is not None and before + after >= interval:
+            errors["window_before_days"] = ValidationError(
+                gettext(
+                    "window -%(before)s/+%(after)s days is as wide as the %(interval)s-day interval: "
+                    "occurrences would overlap"
+                )
+                % {"before": before, "after": after, "interval": interval},
+                code="window_overlap",
+            )
+        if interval is None and (self.repeat_until_day is not None or self.repeat_count is not None):
+            errors["repeat_interval_days"] = ValidationError(
+                gettext("repeat_until_day/repeat_count need an interval"), code="repeat_needs_interval"
+            )
+        if self.repeat_from == RepeatFrom.PREVIOUS_ACTUAL and interval is None:
+            errors["repeat_from"] = ValidationError(
+                gettext("previous_actual needs repeat_interval_days"), code="repeat_needs_interval"
+            )
+        _same_study(errors, self, "phase")
+        _raise(errors)
+
 
 class Endpoint(AssumptionFields):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="endpoints")
@@ -625,3 +847,40 @@ class Endpoint(AssumptionFields):
 
     def natural_key(self) -> tuple[str, str]:
         return (self.study.protocol_id, self.code)
+
+
+# --- amendments ----------------------------------------------------------------------------------
+
+
+class StudyVersion(models.Model):
+    """One version of a study's definition as loaded: the first load, then each amendment.
+
+    Recorded by the loader whenever a load changes the definition. Subjects' schedules do not
+    follow by themselves: re-planning them is the visits' re-plan service's decision, per subject.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="versions")
+    number = models.CharField(
+        max_length=32, help_text=_("The protocol version, e.g. 2.0, or the load count.")
+    )
+    effective_date = models.DateField(
+        null=True, blank=True, help_text=_("When the amendment takes effect; empty: the file does not say.")
+    )
+    loaded_at = models.DateTimeField(default=timezone.now)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(
+        max_length=255, blank=True, help_text=_("The file the version was loaded from.")
+    )
+    changes = models.JSONField(default=dict, blank=True, help_text=_("What the load created and changed."))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["study__protocol_id", "loaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="study_version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.protocol_id} version {self.number}"

@@ -227,7 +227,19 @@ class FormDefinitionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FormDefinition
-        fields = ("id", "code", "name", "version", "description", "active", "order", "items", *ASSUMED)
+        fields = (
+            "id",
+            "code",
+            "name",
+            "version",
+            "is_current",
+            "published_at",
+            "description",
+            "active",
+            "order",
+            "items",
+            *ASSUMED,
+        )
 
 
 def _plain(value: Any) -> str | None:

@@ -1,11 +1,11 @@
-"""The eligibility case format (../shared/domain/case-files.md, "Eligibility case") read into
+"""The eligibility case format (docs/input-files.md, "Eligibility case") as pydantic models, read into
 the dataclasses of `eligibility.py`. Pure: no Django.
 
-A malformed case raises CaseError naming the case and the field. What is not malformed but cannot
-be read is kept and reported as a warning instead of guessed: a lab in an unknown unit stays in
-the case (the criteria that read it need review, naming the unit), a lab test outside the
-catalogue is ignored (no rule can read it). An unknown event in `dates` is an error, not a
-warning: the case lists the whole history, so a misspelt event would read as "did not happen".
+Unknown keys are errors naming the key. What is well formed but cannot be read is kept and reported
+as a warning instead of guessed: a lab in an unknown unit stays in the case (the criteria that read
+it need review, naming the unit), a lab test outside the catalogue is ignored (no rule can read it).
+An unknown event in `dates` is an error, not a warning: the case lists the whole history, so a
+misspelt event would read as "did not happen".
 """
 
 from __future__ import annotations
@@ -13,40 +13,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, model_validator
 
 from edc.core.units import UnitError, normalize_unit, to_decimal
 from edc.eligibility.eligibility import LabResult, Patient, PregnancyTest, Subject
 from edc.eligibility.rules import EVENTS, FIELDS, UPROT_ORDER
+from edc.inputs.base import Flag, InputModel, IsoDate, IsoDateTime, Label, Text, one_of
+from edc.inputs.cases import CaseError as _CaseProblems
+from edc.inputs.cases import read_case
+from edc.inputs.errors import fail
 
 PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
-CASE_KEYS = {
-    "id",
-    "study",
-    "as_of",
-    "subject",
-    "ecog",
-    "vitals",
-    "labs",
-    "dates",
-    "pregnancy_test",
-    "confirmations",
-    "confirm_unstructured",
-    "description",
-    "comment",
-    "notes",
-}
 # Dipstick spellings labs print besides the catalogue's.
 UPROT_ALIASES = {"neg": "negative", "-": "negative", "+": "1+", "++": "2+", "+++": "3+", "++++": "4+"}
 LAB_TESTS = tuple(name for name, spec in FIELDS.items() if spec.lab)
+HISTORY_EVENTS = tuple(event for event in EVENTS if event != "first_dose")
+ANSWERS = ("met", "not_met")
 
 
 class CaseError(ValueError):
-    def __init__(self, case_id: str, field: str, message: str) -> None:
+    """A malformed case: names the case and the first bad field (``problems`` holds them all)."""
+
+    def __init__(self, case_id: str, field: str, message: str, problems: list[tuple[str, str]] | None = None):
         super().__init__(f"case {case_id}: {field}: {message}")
         self.case_id = case_id
         self.field = field
         self.message = message
+        self.problems = problems or [(field, message)]
 
 
 @dataclass(frozen=True)
@@ -58,199 +53,240 @@ class EligibilityCase:
     warnings: tuple[str, ...] = ()
 
 
-def case_id_of(raw: Any, index: int) -> str:
-    """The case's id for messages, or its position when the id itself is missing."""
-    if isinstance(raw, dict) and isinstance(raw.get("id"), (str, int)) and not isinstance(raw["id"], bool):
-        return str(raw["id"])
-    return f"cases[{index}]"
+# --- values -------------------------------------------------------------------------------------
 
 
-def parse_cases(document: Any) -> list[Any]:
-    """The raw case objects of a file: `{"cases": [...]}` (a bare list is accepted too)."""
-    if isinstance(document, dict) and isinstance(document.get("cases"), list):
-        return document["cases"]
-    if isinstance(document, list):
-        return document
-    raise CaseError("-", "cases", 'the file must be an object {"cases": [...]}')
-
-
-def parse_case(raw: Any, index: int = 0) -> EligibilityCase:
-    case_id = case_id_of(raw, index)
-
-    def fail(field: str, message: str) -> CaseError:
-        return CaseError(case_id, field, message)
-
-    if not isinstance(raw, dict):
-        raise fail("case", "must be an object")
-    if "id" not in raw:
-        raise fail("id", "missing")
-    if not isinstance(raw["id"], (str, int)) or isinstance(raw["id"], bool) or str(raw["id"]) == "":
-        raise fail("id", "must be a non-empty string")
-    unknown = sorted(set(raw) - CASE_KEYS)
-    if unknown:
-        raise fail(unknown[0], "unknown field")
-    study = raw.get("study")
-    if isinstance(study, int) and not isinstance(study, bool):
-        study = str(study)
-    if not isinstance(study, str) or not study.strip():
-        raise fail("study", "missing (a protocol id, registry id or primary key)")
-    as_of = _date(raw.get("as_of"), "as_of", fail, required=True)
-    warnings: list[str] = []
-
-    subject_raw = raw.get("subject") or {}
-    if not isinstance(subject_raw, dict):
-        raise fail("subject", "must be an object")
-    _no_extra(subject_raw, {"birth_year", "sex"}, "subject", fail)
-    birth_year = subject_raw.get("birth_year")
-    if birth_year is not None and (not _is_int(birth_year) or not 1880 <= birth_year <= as_of.year):
-        raise fail("subject.birth_year", f"must be a year no later than as_of, not {birth_year!r}")
-    sex = subject_raw.get("sex")
-    if sex is not None and sex not in ("M", "F"):
-        raise fail("subject.sex", f"must be M or F, not {sex!r}")
-
-    ecog = raw.get("ecog")
-    if ecog is not None and (not _is_int(ecog) or not 0 <= ecog <= 5):
-        raise fail("ecog", f"must be a whole number 0-5, not {ecog!r}")
-
-    vitals = raw.get("vitals") or {}
-    if not isinstance(vitals, dict):
-        raise fail("vitals", "must be an object")
-    _no_extra(vitals, {"weight_kg", "height_cm"}, "vitals", fail)
-    weight = _number(vitals.get("weight_kg"), "vitals.weight_kg", fail, positive=True)
-    height = _number(vitals.get("height_cm"), "vitals.height_cm", fail, positive=True)
-
-    labs_raw = raw.get("labs") or []
-    if not isinstance(labs_raw, list):
-        raise fail("labs", "must be a list")
-    labs = []
-    for i, lab_raw in enumerate(labs_raw):
-        lab = _lab(lab_raw, f"labs[{i}]", fail, warnings)
-        if lab is not None:
-            labs.append(lab)
-
-    dates_raw = raw.get("dates") or {}
-    if not isinstance(dates_raw, dict):
-        raise fail("dates", "must be an object")
-    dates: dict[str, date] = {}
-    for event, value in dates_raw.items():
-        if event not in EVENTS or event == "first_dose":
-            raise fail(f"dates.{event}", f"unknown event (one of {', '.join(EVENTS[:-1])})")
-        parsed = _date(value, f"dates.{event}", fail, required=False)
-        if parsed is not None:
-            dates[event] = parsed
-
-    pregnancy = None
-    pregnancy_raw = raw.get("pregnancy_test")
-    if pregnancy_raw is not None:
-        if not isinstance(pregnancy_raw, dict):
-            raise fail("pregnancy_test", "must be an object {date, result}")
-        _no_extra(pregnancy_raw, {"date", "result"}, "pregnancy_test", fail)
-        result = pregnancy_raw.get("result")
-        if result not in PREGNANCY_RESULTS:
-            choices = ", ".join(PREGNANCY_RESULTS)
-            raise fail("pregnancy_test.result", f"must be one of {choices}, not {result!r}")
-        pregnancy = PregnancyTest(
-            result=result, date=_date(pregnancy_raw.get("date"), "pregnancy_test.date", fail, required=False)
-        )
-
-    confirmations_raw = raw.get("confirmations") or {}
-    if not isinstance(confirmations_raw, dict):
-        raise fail("confirmations", "must be an object keyed by criterion number")
-    for key, answer in confirmations_raw.items():
-        if answer not in ("met", "not_met"):
-            raise fail(f"confirmations.{key}", f"must be met or not_met, not {answer!r}")
-
-    confirm_unstructured = raw.get("confirm_unstructured", False)
-    if not isinstance(confirm_unstructured, bool):
-        raise fail("confirm_unstructured", "must be true or false")
-
-    patient = Patient(
-        subject=Subject(birth_year=birth_year, sex=sex),
-        ecog=ecog,
-        weight_kg=weight,
-        height_cm=height,
-        labs=tuple(labs),
-        dates=dates,
-        pregnancy_test=pregnancy,
-        confirmations={str(k): v for k, v in confirmations_raw.items()},
-        confirm_unstructured=confirm_unstructured,
-    )
-    return EligibilityCase(case_id, study.strip(), as_of, patient, tuple(warnings))
-
-
-def _lab(raw: Any, where: str, fail: Any, warnings: list[str]) -> LabResult | None:
-    if not isinstance(raw, dict):
-        raise fail(where, "must be an object {test, value, unit, lln, uln, date}")
-    _no_extra(raw, {"test", "value", "unit", "lln", "uln", "date"}, where, fail)
-    test = raw.get("test")
-    if not isinstance(test, str) or not test.strip():
-        raise fail(f"{where}.test", "missing")
-    test = test.strip().upper()
-    if test not in LAB_TESTS:
-        known = ", ".join(LAB_TESTS)
-        warnings.append(f"{where}.test: unknown test {raw['test']!r}, ignored (known: {known})")
-        return None
-    lab_date = _date(raw.get("date"), f"{where}.date", fail, required=False)
-    if "value" not in raw or raw["value"] is None:
-        raise fail(f"{where}.value", "missing")
-    if test == "UPROT":
-        text = str(raw["value"]).strip().lower()
-        text = UPROT_ALIASES.get(text, text)
-        if text not in UPROT_ORDER:
-            raise fail(f"{where}.value", f"urine protein must be one of {', '.join(UPROT_ORDER)}")
-        return LabResult(test=test, value=text, unit=None, date=lab_date)
-    value = _number(raw["value"], f"{where}.value", fail)
-    unit = raw.get("unit")
-    if unit is not None and not isinstance(unit, str):
-        raise fail(f"{where}.unit", "must be text")
-    if unit is None and test != "INR":
-        raise fail(f"{where}.unit", f"missing for {test}")
-    if unit is not None:
-        try:
-            normalize_unit(unit)
-        except UnitError as exc:
-            # Kept: the criteria reading this lab need review and say why.
-            warnings.append(f"{where}.unit: {exc} ({test})")
-    return LabResult(
-        test=test,
-        value=value,  # type: ignore[arg-type]
-        unit=unit,
-        lln=_number(raw.get("lln"), f"{where}.lln", fail),
-        uln=_number(raw.get("uln"), f"{where}.uln", fail),
-        date=lab_date,
-    )
-
-
-def _no_extra(raw: dict, allowed: set[str], where: str, fail: Any) -> None:
-    extra = sorted(str(k) for k in raw if k not in allowed)
-    if extra:
-        raise fail(f"{where}.{extra[0]}", "unknown field")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: Any, where: str, fail: Any, positive: bool = False) -> Decimal | None:
+def _number(value: Any) -> Decimal:
     if value is None:
-        return None
+        raise fail("must not be empty")
     try:
-        number = to_decimal(value)
+        return to_decimal(value)
     except UnitError:
-        raise fail(where, f"must be a number, not {value!r}") from None
-    if positive and number <= 0:
-        raise fail(where, f"must be positive, not {value!r}")
+        raise fail(f"must be a number, not {value!r}") from None
+
+
+def _positive(value: Any) -> Decimal:
+    number = _number(value)
+    if number <= 0:
+        raise fail(f"must be positive, not {value!r}")
     return number
 
 
-def _date(value: Any, where: str, fail: Any, required: bool) -> date | None:
-    if value is None:
-        if required:
-            raise fail(where, "missing (YYYY-MM-DD)")
-        return None
-    if not isinstance(value, str):
-        raise fail(where, f"must be a date YYYY-MM-DD, not {value!r}")
+def _birth_year(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1880:
+        raise fail(f"must be a year no later than as_of, not {value!r}")
+    return value
+
+
+def _ecog(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise fail(f"must be a whole number 0-5, not {value!r}")
+    return value
+
+
+def _study(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise fail("missing (a protocol id, registry id or primary key)")
+    return value.strip()
+
+
+def _lab_value(value: Any) -> Decimal | str:
+    """A number, or a dipstick reading (kept as text; the lab says which it must be)."""
+    if isinstance(value, str):
+        try:
+            return to_decimal(value)
+        except UnitError:
+            return value
+    return _number(value)
+
+
+Number = Annotated[Decimal, BeforeValidator(_number)]
+PositiveNumber = Annotated[Decimal, BeforeValidator(_positive)]
+
+
+# --- the parts of a case ------------------------------------------------------------------------
+
+
+class SubjectIn(InputModel):
+    birth_year: Annotated[int, BeforeValidator(_birth_year)] | None = None
+    sex: one_of(("M", "F")) | None = None  # type: ignore[valid-type]
+
+
+class VitalsIn(InputModel):
+    weight_kg: PositiveNumber | None = None
+    height_cm: PositiveNumber | None = None
+
+
+class LabIn(InputModel):
+    test: Annotated[str, BeforeValidator(lambda v: _non_empty(v))]
+    value: Annotated[Decimal | str, BeforeValidator(_lab_value)] | None = None
+    unit: Text | None = None
+    lln: Number | None = None
+    uln: Number | None = None
+    date: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_the_test(self) -> LabIn:
+        code = self.test.upper()
+        if code not in LAB_TESTS:
+            return self  # a warning, not an error: see to_result
+        if self.value is None:
+            raise fail("required field is missing", at="value")
+        if code == "UPROT":
+            text = UPROT_ALIASES.get(str(self.value).strip().lower(), str(self.value).strip().lower())
+            if text not in UPROT_ORDER:
+                raise fail(f"urine protein must be one of {', '.join(UPROT_ORDER)}", at="value")
+            return self
+        if isinstance(self.value, str):
+            raise fail(f"must be a number, not {self.value!r}", at="value")
+        if self.unit is None and code != "INR":
+            raise fail(f"missing for {code}", at="unit")
+        return self
+
+    def to_result(self, where: str, warnings: list[str]) -> LabResult | None:
+        code = self.test.upper()
+        if code not in LAB_TESTS:
+            warnings.append(
+                f"{where}.test: unknown test {self.test!r}, ignored (known: {', '.join(LAB_TESTS)})"
+            )
+            return None
+        if code == "UPROT":
+            text = str(self.value).strip().lower()
+            return LabResult(test=code, value=UPROT_ALIASES.get(text, text), unit=None, date=self.date)
+        if self.unit is not None:
+            try:
+                normalize_unit(self.unit)
+            except UnitError as exc:
+                # Kept: the criteria reading this lab need review and say why.
+                warnings.append(f"{where}.unit: {exc} ({code})")
+        return LabResult(
+            test=code,
+            value=self.value,  # type: ignore[arg-type]
+            unit=self.unit,
+            lln=self.lln,
+            uln=self.uln,
+            date=self.date,
+        )
+
+
+def _non_empty(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise fail("required: a test code such as HGB")
+    return value.strip()
+
+
+class PregnancyTestIn(InputModel):
+    date: IsoDate | None = None
+    result: one_of(PREGNANCY_RESULTS)  # type: ignore[valid-type]
+
+
+class ConsentIn(InputModel):
+    signed_at: IsoDateTime
+    version: Label | None = None
+
+
+def _dates(value: Any) -> dict[str, date]:
+    if not isinstance(value, dict):
+        raise fail("must be an object of event: YYYY-MM-DD")
+    out: dict[str, date] = {}
+    for event, raw in value.items():
+        if event not in HISTORY_EVENTS:
+            raise fail(f"unknown event (one of {', '.join(HISTORY_EVENTS)})", at=str(event))
+        if raw is None:
+            continue
+        if not isinstance(raw, str):
+            raise fail(f"must be a date YYYY-MM-DD, not {raw!r}", at=str(event))
+        try:
+            out[event] = date.fromisoformat(raw)
+        except ValueError:
+            raise fail(f"must be a date YYYY-MM-DD, not {raw!r}", at=str(event)) from None
+    return out
+
+
+def _confirmations(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise fail("must be an object keyed by criterion number")
+    for key, answer in value.items():
+        if answer not in ANSWERS:
+            raise fail(f"must be met or not_met, not {answer!r}", at=str(key))
+    return {str(k): v for k, v in value.items()}
+
+
+class EligibilityCaseIn(InputModel):
+    id: Label
+    study: Annotated[str, BeforeValidator(_study)]
+    site: Label | None = None
+    consent: ConsentIn | None = None
+    as_of: IsoDate
+    subject: SubjectIn = SubjectIn()
+    ecog: Annotated[int, BeforeValidator(_ecog)] | None = None
+    vitals: VitalsIn = VitalsIn()
+    labs: list[LabIn] = []
+    dates: Annotated[dict[str, date], BeforeValidator(_dates)] = {}
+    pregnancy_test: PregnancyTestIn | None = None
+    confirmations: Annotated[dict[str, str], BeforeValidator(_confirmations)] = {}
+    confirm_unstructured: Flag = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_parts(cls, data: Any) -> Any:
+        # An empty part written as null reads as left out.
+        if isinstance(data, dict):
+            return {
+                k: v
+                for k, v in data.items()
+                if not (v is None and k in ("subject", "vitals", "labs", "dates"))
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _birth_year_not_after_as_of(self) -> EligibilityCaseIn:
+        year = self.subject.birth_year
+        if year is not None and year > self.as_of.year:
+            raise fail(f"must be a year no later than as_of, not {year!r}", at=("subject", "birth_year"))
+        return self
+
+    def to_case(self) -> EligibilityCase:
+        warnings: list[str] = []
+        labs = [lab.to_result(f"labs[{i}]", warnings) for i, lab in enumerate(self.labs)]
+        patient = Patient(
+            subject=Subject(birth_year=self.subject.birth_year, sex=self.subject.sex),
+            ecog=self.ecog,
+            weight_kg=self.vitals.weight_kg,
+            height_cm=self.vitals.height_cm,
+            labs=tuple(lab for lab in labs if lab is not None),
+            dates=dict(self.dates),
+            pregnancy_test=(
+                PregnancyTest(result=self.pregnancy_test.result, date=self.pregnancy_test.date)
+                if self.pregnancy_test is not None
+                else None
+            ),
+            confirmations=dict(self.confirmations),
+            confirm_unstructured=self.confirm_unstructured,
+        )
+        return EligibilityCase(self.id, self.study, self.as_of, patient, tuple(warnings))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def case_id_of(raw: Any, index: int) -> str:
+    """The case's id for messages, or its position when the id itself is missing."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return f"cases[{index}]"
+
+
+def parse_case(raw: Any, index: int = 0) -> EligibilityCase:
+    """One raw case, or CaseError naming the case and its first bad field."""
+    case_id = case_id_of(raw, index)
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(where, f"must be a date YYYY-MM-DD, not {value!r}") from None
+        model = read_case(EligibilityCaseIn, raw)
+    except _CaseProblems as exc:
+        problems = [(f or "case", m) for f, m in exc.problems]
+        field, message = problems[0]
+        raise CaseError(case_id, field, message, problems) from None
+    return model.to_case()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from edc.core.units import UnitError, convert, dimension, normalize_unit, to_decimal
+from edc.core.units import UnitError, convert, dimension, normalize_unit
 
 VERSION: Final = "5.0"
 # Terms and SOCs NCI published per version: a file of a known version must hold exactly these.
@@ -256,78 +256,18 @@ class GradeResult:
         return {"grade": self.grade, "criterion": self.criterion, "reason": self.reason}
 
 
-_DIPSTICK: Final = ("negative", "trace", "1+", "2+", "3+", "4+")
-_NUMERIC_FIELDS: Final = (
-    "lln",
-    "uln",
-    "baseline_value",
-    "systolic",
-    "diastolic",
-    "anc",
-    "temperature_c",
-    "sustained_hours",
-    "upc_ratio",
-)
-
-
 def request_from_case(case: Mapping[str, Any]) -> GradingRequest:
-    """Build a request from one case of the CTCAE case file; raises CtcaeError naming the field."""
-    kwargs: dict[str, Any] = {}
-    for key in ("term", "meddra_code", "unit", "anc_unit"):
-        if case.get(key) is not None:
-            if not isinstance(case[key], str | int) or isinstance(case[key], bool):
-                raise CtcaeError(f"field {key!r} must be text")
-            kwargs[key] = str(case[key])
-    if "term" not in kwargs and "meddra_code" not in kwargs:
-        raise CtcaeError("field 'term' (or 'meddra_code') is required")
-    raw = case.get("value")
-    if raw is not None:
-        if isinstance(raw, str) and raw.strip().lower() in _DIPSTICK:
-            kwargs["value"] = raw.strip().lower()
-        else:
-            kwargs["value"] = _number(raw, "value")
-    for key in _NUMERIC_FIELDS:
-        if case.get(key) is not None:
-            kwargs[key] = _number(case[key], key)
-    for key in (*QUALIFIERS, "previously_normal", "ionized"):
-        if case.get(key) is None:
-            continue
-        flag = case[key]
-        if isinstance(flag, bool) or (key == "intervention" and isinstance(flag, str)):
-            kwargs[key] = flag
-        else:
-            raise CtcaeError(f"field {key!r} must be true or false")
-    if case.get("population") is not None:
-        population = case["population"]
-        if population not in ("adult", "pediatric"):
-            raise CtcaeError(f"field 'population' must be 'adult' or 'pediatric', got {population!r}")
-        kwargs["population"] = population
-    if case.get("percentiles") is not None:
-        kwargs["percentiles"] = _percentiles(case["percentiles"])
-    return GradingRequest(**kwargs)
+    """Build a request from one case of the CTCAE case file; raises CtcaeError naming the field.
 
+    The format is described once, as a pydantic model in ``edc.safety.casefile`` (imported here,
+    not at the top: that module builds on this one).
+    """
+    from edc.safety.casefile import RequestError, grading_request
 
-def _number(raw: Any, name: str) -> Decimal:
     try:
-        return to_decimal(raw)
-    except UnitError:
-        raise CtcaeError(f"field {name!r} is not a number: {raw!r}") from None
-
-
-def _percentiles(raw: Any) -> dict[str, dict[str, Decimal]]:
-    if not isinstance(raw, Mapping):
-        raise CtcaeError("field 'percentiles' must be an object")
-    out: dict[str, dict[str, Decimal]] = {}
-    for side in ("systolic", "diastolic"):
-        if side in raw:
-            if not isinstance(raw[side], Mapping):
-                raise CtcaeError(f"field 'percentiles.{side}' must be an object")
-            out[side] = {
-                p: _number(raw[side][p], f"percentiles.{side}.{p}")
-                for p in ("p90", "p95", "p99")
-                if p in raw[side]
-            }
-    return out
+        return grading_request(case)
+    except RequestError as exc:
+        raise CtcaeError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- grading helpers

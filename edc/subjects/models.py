@@ -37,6 +37,10 @@ class Subject(SiteOwnedModel):
     )
 
     lock_parents: ClassVar[tuple[str, ...]] = ("study",)
+    # The subject record stores the registry's DM (demographics) form (studies/form_stores.py);
+    # identifiers and status are set by the enrollment workflow, not entered on the form.
+    form_code: ClassVar[str] = "DM"
+    form_exempt_fields: ClassVar[tuple[str, ...]] = ("screening_number", "subject_identifier", "status")
 
     class Meta:
         ordering = ["study__protocol_id", "site__code", "screening_number"]

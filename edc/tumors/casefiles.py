@@ -1,9 +1,8 @@
-"""Read the RECIST 1.1 and iRECIST case-file formats (../shared/domain/case-files.md).
+"""The RECIST 1.1 and iRECIST case-file formats (docs/input-files.md), as pydantic models.
 
-Pure module: no Django. Each ``parse_*`` function turns one JSON object into the engine's frozen
-dataclasses or raises ``CaseError(case_id, field, message)`` naming the offending field, so that a
-command can report the case and go on with the others. Nothing is guessed: an unknown status,
-modality or category is an error for that case.
+Pure module: no Django. Each case model refuses unknown keys (a misspelt ``nature`` is an error, not
+a silent "solid") and converts into the engines' frozen dataclasses with ``to_engine()``. Nothing is
+guessed: an unknown status, modality or category is an error for that case, naming the field.
 
 One extension of the RECIST format: ``new_lesions`` on a follow-up may also be ``"equivocal"`` (a
 possible new lesion not yet certain; see ``recist.py`` for how a later confirmation dates PD back to
@@ -12,501 +11,502 @@ the first equivocal scan).
 
 from __future__ import annotations
 
-import json
-from datetime import date
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, model_validator
+
+from edc.inputs.base import Count, Flag, InputModel, IsoDate, Label, NonEmptyText, Text, WholeNumber, one_of
+from edc.inputs.cases import Section, read_case
+from edc.inputs.errors import fail
 from edc.tumors import irecist, recist
 
-
-class CaseError(ValueError):
-    def __init__(self, case_id: str, field: str, message: str) -> None:
-        self.case_id = case_id
-        self.field = field
-        self.message = message
-        super().__init__(f"case {case_id}, field {field}: {message}")
+# --- values -------------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Field access that knows which case and which path it is reading."""
-
-    def __init__(self, case_id: str) -> None:
-        self.case_id = case_id
-
-    def fail(self, field: str, message: str) -> CaseError:
-        return CaseError(self.case_id, field, message)
-
-    def obj(self, raw: Any, field: str) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise self.fail(field, "must be an object")
-        return raw
-
-    def get(self, raw: dict[str, Any], key: str, path: str, *, required: bool = True) -> Any:
-        if key not in raw:
-            if required:
-                raise self.fail(_join(path, key), "is missing")
-            return None
-        return raw[key]
-
-    def text(self, raw: dict[str, Any], key: str, path: str, *, required: bool = True) -> str:
-        value = self.get(raw, key, path, required=required)
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise self.fail(_join(path, key), "must be a non-empty string")
-        return value
-
-    def boolean(self, raw: dict[str, Any], key: str, path: str, *, default: bool | None = None) -> bool:
-        value = self.get(raw, key, path, required=default is None)
-        if value is None and default is not None:
-            return default
-        if not isinstance(value, bool):
-            raise self.fail(_join(path, key), "must be true or false")
-        return value
-
-    def date(self, raw: dict[str, Any], key: str, path: str) -> date:
-        value = self.get(raw, key, path)
-        try:
-            if not isinstance(value, str) or len(value) != 10:
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            raise self.fail(_join(path, key), f"must be a date YYYY-MM-DD, got {value!r}") from None
-
-    def mm(self, value: Any, field: str) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(field, f"must be a length in mm, got {value!r}")
-        number = Decimal(str(value))
-        if number < 0:
-            raise self.fail(field, f"must not be negative, got {value!r}")
-        return number
-
-    def optional_mm(self, raw: dict[str, Any], key: str, path: str) -> Decimal | None:
-        value = raw.get(key)
-        return None if value is None else self.mm(value, _join(path, key))
-
-    def days(self, raw: dict[str, Any], key: str, path: str, *, default: int | None = None) -> int:
-        value = self.get(raw, key, path, required=default is None)
-        if value is None and default is not None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(_join(path, key), f"must be a whole number of days, got {value!r}")
-        return value
-
-    def choice(self, value: Any, allowed: tuple[str, ...], field: str) -> str:
-        if value not in allowed:
-            raise self.fail(field, f"unknown value {value!r}; expected one of {', '.join(allowed)}")
-        return value
-
-    def lst(self, raw: dict[str, Any], key: str, path: str, *, required: bool = True) -> list[Any]:
-        value = self.get(raw, key, path, required=required)
-        if value is None and not required:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(_join(path, key), "must be a list")
-        return value
+def _mm_problem(value: Any) -> str | None:
+    if value is None:
+        return "must not be empty"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a length in mm, got {value!r}"
+    if value < 0:
+        return f"must not be negative, got {value!r}"
+    return None
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+def _mm(value: Any) -> Decimal:
+    problem = _mm_problem(value)
+    if problem:
+        raise fail(problem)
+    return Decimal(str(value))
 
 
-def case_id_of(raw: Any, fallback: str) -> str:
-    """The case's id, or ``fallback`` (its position in the file) when it has none usable."""
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"].strip():
-        return raw["id"]
-    return fallback
+Mm = Annotated[Decimal, BeforeValidator(_mm)]
+
+_MEASUREMENT_FORMS = "mm, TOO_SMALL_TO_MEASURE, {fragments_mm: [...]}, {merged_into: id} or null"
 
 
-def _require_id(raw: Any, fallback: str) -> _Reader:
-    reader = _Reader(case_id_of(raw, fallback))
-    reader.obj(raw, "case")
-    if case_id_of(raw, "") == "":
-        raise reader.fail("id", "is missing or not a non-empty string")
-    return reader
-
-
-# ---------------------------------------------------------------------------------------------
-# Baseline and follow-ups shared by RECIST and iRECIST
-
-
-def _baseline(r: _Reader, raw: dict[str, Any]):
-    baseline = r.obj(r.get(raw, "baseline", ""), "baseline")
-    baseline_date = r.date(baseline, "date", "baseline")
-    targets: list[recist.TargetLesion] = []
-    ids: set[str] = set()
-    for i, item in enumerate(r.lst(baseline, "target_lesions", "baseline")):
-        path = f"baseline.target_lesions[{i}]"
-        item = r.obj(item, path)
-        lesion_id = r.text(item, "id", path)
-        if lesion_id in ids:
-            raise r.fail(f"{path}.id", f"duplicate lesion id {lesion_id}")
-        ids.add(lesion_id)
-        targets.append(
-            recist.TargetLesion(
-                id=lesion_id,
-                organ=r.text(item, "organ", path),
-                nodal=r.boolean(item, "nodal", path),
-                diameter_mm=r.mm(r.get(item, "diameter_mm", path), f"{path}.diameter_mm"),
-                site=r.text(item, "site", path, required=False),
-            )
-        )
-    non_targets: list[recist.NonTargetLesion] = []
-    for i, item in enumerate(r.lst(baseline, "non_target_lesions", "baseline", required=False)):
-        path = f"baseline.non_target_lesions[{i}]"
-        item = r.obj(item, path)
-        lesion_id = r.text(item, "id", path)
-        if lesion_id in ids:
-            raise r.fail(f"{path}.id", f"duplicate lesion id {lesion_id}")
-        ids.add(lesion_id)
-        non_targets.append(
-            recist.NonTargetLesion(
-                id=lesion_id,
-                organ=r.text(item, "organ", path),
-                nodal=r.boolean(item, "nodal", path, default=False),
-                site=r.text(item, "site", path, required=False),
-                description=r.text(item, "description", path, required=False),
-            )
-        )
-    if not targets and not non_targets:
-        raise r.fail("baseline", "has neither target nor non-target lesions")
-    return baseline_date, tuple(targets), tuple(non_targets)
-
-
-def _measurement(r: _Reader, value: Any, field: str, target_ids: set[str], own_id: str) -> recist.Measurement:
+def _measurement(value: Any) -> recist.Measurement:
+    """One target's value at a follow-up (``merged_into`` is checked against the baseline later)."""
     if value is None:
         return recist.Measurement.not_assessed()
     if value == "TOO_SMALL_TO_MEASURE":
         return recist.Measurement.too_small()
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return recist.Measurement(recist.MEASURED, value_mm=r.mm(value, field))
+        return recist.Measurement(recist.MEASURED, value_mm=_mm(value))
     if isinstance(value, dict) and set(value) == {"fragments_mm"}:
         fragments = value["fragments_mm"]
         if not isinstance(fragments, list) or not fragments:
-            raise r.fail(f"{field}.fragments_mm", "must be a non-empty list of lengths in mm")
-        return recist.Measurement(
-            recist.FRAGMENTS,
-            fragments_mm=tuple(r.mm(v, f"{field}.fragments_mm[{i}]") for i, v in enumerate(fragments)),
-        )
+            raise fail("must be a non-empty list of lengths in mm", at="fragments_mm")
+        for i, fragment in enumerate(fragments):
+            problem = _mm_problem(fragment)
+            if problem:
+                raise fail(problem, at=("fragments_mm", i))
+        return recist.Measurement(recist.FRAGMENTS, fragments_mm=tuple(Decimal(str(f)) for f in fragments))
     if isinstance(value, dict) and set(value) == {"merged_into"}:
         into = value["merged_into"]
-        if into not in target_ids or into == own_id:
-            raise r.fail(f"{field}.merged_into", f"must name another baseline target, got {into!r}")
+        if not isinstance(into, str) or not into.strip():
+            raise fail(f"must name another baseline target, got {into!r}", at="merged_into")
         return recist.Measurement.merged(into)
-    raise r.fail(
-        field,
-        f"unknown measurement {value!r}; expected mm, TOO_SMALL_TO_MEASURE, "
-        "{fragments_mm: [...]}, {merged_into: id} or null",
-    )
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"fragments_mm", "merged_into"})
+        if unknown:
+            raise fail("unknown field (known: fragments_mm, merged_into)", at=str(unknown[0]))
+    raise fail(f"unknown measurement {value!r}; expected {_MEASUREMENT_FORMS}")
 
 
-def _follow_up_common(r: _Reader, item: dict[str, Any], path: str, targets, non_targets):
-    done = r.boolean(item, "assessment_done", path, default=True)
-    raw_measurements = item.get("target_measurements_mm")
-    raw_status = item.get("non_target_status")
-    target_ids = {t.id for t in targets}
+Measure = Annotated[recist.Measurement, BeforeValidator(_measurement)]
+NonTargetStatus = one_of(recist.NON_TARGET_STATUSES)
+
+
+def _recist_new_lesions(value: Any) -> bool | str | None:
+    if value is None or value is True or value is False or value == recist.EQUIVOCAL:
+        return value  # type: ignore[no-any-return]
+    raise fail(f"must be true, false or 'equivocal', got {value!r}")
+
+
+RecistNewLesions = Annotated[bool | str | None, BeforeValidator(_recist_new_lesions)]
+
+
+# --- lesions at baseline ------------------------------------------------------------------------
+
+
+class TargetLesionIn(InputModel):
+    id: NonEmptyText
+    organ: NonEmptyText
+    nodal: Flag
+    diameter_mm: Mm
+    site: Text = ""
+
+    def to_engine(self) -> recist.TargetLesion:
+        return recist.TargetLesion(
+            id=self.id, organ=self.organ, nodal=self.nodal, diameter_mm=self.diameter_mm, site=self.site
+        )
+
+
+class NonTargetLesionIn(InputModel):
+    id: NonEmptyText
+    organ: NonEmptyText
+    nodal: Flag = False
+    site: Text = ""
+    description: Text = ""
+
+    def to_engine(self) -> recist.NonTargetLesion:
+        return recist.NonTargetLesion(
+            id=self.id, organ=self.organ, nodal=self.nodal, site=self.site, description=self.description
+        )
+
+
+class BaselineIn(InputModel):
+    date: IsoDate
+    target_lesions: list[TargetLesionIn]
+    non_target_lesions: list[NonTargetLesionIn] = []
+    imaging: Text = ""  # how the baseline was imaged, for the reader ("CT, slice thickness 5 mm")
+
+    @model_validator(mode="after")
+    def _lesions(self) -> BaselineIn:
+        seen: set[str] = set()
+        for section, lesions in (
+            ("target_lesions", self.target_lesions),
+            ("non_target_lesions", self.non_target_lesions),
+        ):
+            for i, lesion in enumerate(lesions):
+                if lesion.id in seen:
+                    raise fail(f"duplicate lesion id {lesion.id}", at=(section, i, "id"))
+                seen.add(lesion.id)
+        if not seen:
+            raise fail("has neither target nor non-target lesions")
+        return self
+
+    @property
+    def target_ids(self) -> set[str]:
+        return {t.id for t in self.target_lesions}
+
+    @property
+    def non_target_ids(self) -> set[str]:
+        return {n.id for n in self.non_target_lesions}
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+
+
+class _FollowUpBase(InputModel):
+    date: IsoDate
+    assessment_done: Flag = True
+    target_measurements_mm: dict[str, Measure] | None = None
+    non_target_status: dict[str, NonTargetStatus] | None = None
+    study_day_from_reference: WholeNumber | None = None  # for the reader; checked against the date
+
+
+class RecistFollowUpIn(_FollowUpBase):
+    new_lesions: RecistNewLesions = None
+
+    @model_validator(mode="after")
+    def _new_lesions_fit_the_assessment(self) -> RecistFollowUpIn:
+        if self.assessment_done and self.new_lesions is None:
+            raise fail("must be true, false or 'equivocal', got None", at="new_lesions")
+        if not self.assessment_done and self.new_lesions is not None:
+            raise fail("must be null when the assessment was not done", at="new_lesions")
+        return self
+
+
+class NewLesionIn(InputModel):
+    id: NonEmptyText
+    organ: NonEmptyText
+    nodal: Flag = False
+    category: one_of(irecist.NEW_LESION_CATEGORIES)  # type: ignore[valid-type]
+    diameter_mm: Mm | None = None  # NLT
+    status: one_of(irecist.NLNT_STATUSES) | None = None  # type: ignore[valid-type]
+    increased_since_last: Flag = False  # NLNT
+
+    @model_validator(mode="after")
+    def _fields_of_the_category(self) -> NewLesionIn:
+        if self.category == irecist.NLT and self.diameter_mm is None:
+            raise fail("required field is missing for a new measurable lesion (NLT)", at="diameter_mm")
+        if self.category == irecist.NLNT and self.status is None:
+            raise fail("required field is missing for a new non-measurable lesion (NLNT)", at="status")
+        return self
+
+    def to_engine(self) -> irecist.NewLesion:
+        if self.category == irecist.NLT:
+            return irecist.NewLesion(
+                id=self.id,
+                organ=self.organ,
+                nodal=self.nodal,
+                category=self.category,
+                diameter_mm=self.diameter_mm,
+            )
+        return irecist.NewLesion(
+            id=self.id,
+            organ=self.organ,
+            nodal=self.nodal,
+            category=self.category,
+            status=self.status or "present",
+            increased_since_last=self.increased_since_last,
+        )
+
+
+class IrecistFollowUpIn(_FollowUpBase):
+    non_target_increased_since_last: list[NonEmptyText] = []
+    new_lesions: list[NewLesionIn] | None = None
+
+    @model_validator(mode="after")
+    def _new_lesions_when_done(self) -> IrecistFollowUpIn:
+        if self.new_lesions is None and self.assessment_done:
+            raise fail("must be a list when the assessment was done", at="new_lesions")
+        return self
+
+
+def _check_follow_up(
+    path: tuple[str | int, ...], fu: _FollowUpBase, baseline: BaselineIn, reference_date: dt.date
+) -> tuple[dict[str, recist.Measurement], dict[str, str]]:
+    """Every baseline lesion accounted for at a done assessment, nothing else; merges resolvable."""
+    target_ids, nt_ids = baseline.target_ids, baseline.non_target_ids
     measurements: dict[str, recist.Measurement] = {}
     statuses: dict[str, str] = {}
-    if done or raw_measurements:
-        raw_measurements = r.obj(
-            r.get(item, "target_measurements_mm", path), f"{path}.target_measurements_mm"
-        )
-        for key in raw_measurements:
-            if key not in target_ids:
-                raise r.fail(f"{path}.target_measurements_mm.{key}", "is not a baseline target")
-        for t in targets:
-            field = f"{path}.target_measurements_mm.{t.id}"
-            if t.id not in raw_measurements:
-                raise r.fail(field, "is missing (every baseline target needs a value or null)")
-            measurements[t.id] = _measurement(r, raw_measurements[t.id], field, target_ids, t.id)
-        for t_id, m in measurements.items():
-            if m.kind == recist.MERGED and measurements[m.merged_into].kind in (
-                recist.MERGED,
-                recist.NOT_ASSESSED,
-            ):
-                raise r.fail(
-                    f"{path}.target_measurements_mm.{t_id}.merged_into",
-                    f"{m.merged_into} must carry the measured merged mass",
-                )
-    if done or raw_status:
-        raw_status = r.obj(r.get(item, "non_target_status", path), f"{path}.non_target_status")
-        nt_ids = {n.id for n in non_targets}
-        for key in raw_status:
-            if key not in nt_ids:
-                raise r.fail(f"{path}.non_target_status.{key}", "is not a baseline non-target")
-        for n in non_targets:
-            field = f"{path}.non_target_status.{n.id}"
-            if n.id not in raw_status:
-                raise r.fail(field, "is missing (every baseline non-target needs a status)")
-            statuses[n.id] = r.choice(raw_status[n.id], recist.NON_TARGET_STATUSES, field)
-    return done, measurements, statuses
-
-
-def _check_dates(r: _Reader, baseline_date: date, dates: list[date]) -> None:
-    previous = baseline_date
-    for i, d in enumerate(dates):
-        if d <= previous:
-            raise r.fail(f"follow_ups[{i}].date", f"{d} is not after the previous assessment ({previous})")
-        previous = d
-
-
-# ---------------------------------------------------------------------------------------------
-# RECIST 1.1
-
-
-def parse_response_case(raw: Any, fallback_id: str = "?") -> recist.ResponseCase:
-    r = _require_id(raw, fallback_id)
-    protocol_raw = r.obj(r.get(raw, "protocol", ""), "protocol")
-    protocol = recist.ResponseProtocol(
-        reference_date=r.date(protocol_raw, "reference_date", "protocol"),
-        confirmation_min_interval_days=r.days(protocol_raw, "confirmation_min_interval_days", "protocol"),
-        min_sd_duration_days=r.days(protocol_raw, "min_sd_duration_days", "protocol"),
-    )
-    baseline_date, targets, non_targets = _baseline(r, raw)
-    follow_ups: list[recist.FollowUp] = []
-    for i, item in enumerate(r.lst(raw, "follow_ups", "")):
-        path = f"follow_ups[{i}]"
-        item = r.obj(item, path)
-        fu_date = r.date(item, "date", path)
-        done, measurements, statuses = _follow_up_common(r, item, path, targets, non_targets)
-        new = item.get("new_lesions")
-        if done and new not in (True, False, recist.EQUIVOCAL):
-            raise r.fail(f"{path}.new_lesions", f"must be true, false or 'equivocal', got {new!r}")
-        if not done and new is not None:
-            raise r.fail(f"{path}.new_lesions", "must be null when the assessment was not done")
-        follow_ups.append(
-            recist.FollowUp(
-                date=fu_date,
-                assessment_done=done,
-                target_measurements=measurements,
-                non_target_status=statuses,
-                new_lesions=new,
-            )
-        )
-    _check_dates(r, baseline_date, [fu.date for fu in follow_ups])
-    return recist.ResponseCase(
-        protocol=protocol,
-        baseline_date=baseline_date,
-        target_lesions=targets,
-        non_target_lesions=non_targets,
-        follow_ups=tuple(follow_ups),
-        id=r.case_id,
-    )
-
-
-def parse_measurability_case(raw: Any, fallback_id: str = "?") -> recist.LesionDescription:
-    r = _require_id(raw, fallback_id)
-    lesion = r.obj(r.get(raw, "lesion", ""), "lesion")
-    kind = r.choice(r.get(lesion, "kind", "lesion"), recist.LESION_KINDS, "lesion.kind")
-    modality = r.choice(lesion.get("modality", recist.CT), recist.MODALITIES, "lesion.modality")
-    nature = r.choice(lesion.get("nature", recist.SOLID), recist.NATURES, "lesion.nature")
-    description = recist.LesionDescription(
-        kind=kind,
-        modality=modality,
-        organ=r.text(lesion, "organ", "lesion", required=False),
-        slice_thickness_mm=r.optional_mm(lesion, "slice_thickness_mm", "lesion"),
-        longest_diameter_mm=r.optional_mm(lesion, "longest_diameter_mm", "lesion"),
-        short_axis_mm=r.optional_mm(lesion, "short_axis_mm", "lesion"),
-        nature=nature,
-        previously_irradiated=r.boolean(lesion, "previously_irradiated", "lesion", default=False),
-        progressed_since_local_treatment=r.boolean(
-            lesion, "progressed_since_local_treatment", "lesion", default=False
-        ),
-        caliper_measurable=r.boolean(lesion, "caliper_measurable", "lesion", default=True),
-        well_defined_in_aerated_lung=r.boolean(
-            lesion, "well_defined_in_aerated_lung", "lesion", default=True
-        ),
-    )
-    if kind == recist.NODAL and description.short_axis_mm is None:
-        raise r.fail("lesion.short_axis_mm", "is missing for a nodal lesion")
-    if kind == recist.NON_NODAL and nature in recist.SIZE_RULE_NATURES:
-        if description.longest_diameter_mm is None:
-            raise r.fail("lesion.longest_diameter_mm", "is missing for a non-nodal lesion")
-        if modality in (recist.CT, recist.MRI) and description.slice_thickness_mm is None:
-            raise r.fail("lesion.slice_thickness_mm", "is missing for a CT/MRI lesion")
-    return description
-
-
-def parse_target_selection_case(raw: Any, fallback_id: str = "?") -> tuple[recist.ProposedTarget, ...]:
-    r = _require_id(raw, fallback_id)
-    targets: list[recist.ProposedTarget] = []
-    for i, item in enumerate(r.lst(raw, "proposed_targets", "")):
-        path = f"proposed_targets[{i}]"
-        item = r.obj(item, path)
-        targets.append(
-            recist.ProposedTarget(
-                id=r.text(item, "id", path),
-                organ=r.text(item, "organ", path),
-                nodal=r.boolean(item, "nodal", path),
-                diameter_mm=r.mm(r.get(item, "diameter_mm", path), f"{path}.diameter_mm"),
-                modality=r.choice(item.get("modality", recist.CT), recist.MODALITIES, f"{path}.modality"),
-                slice_thickness_mm=r.optional_mm(item, "slice_thickness_mm", path),
-                nature=r.choice(item.get("nature", recist.SOLID), recist.NATURES, f"{path}.nature"),
-                previously_irradiated=r.boolean(item, "previously_irradiated", path, default=False),
-                progressed_since_local_treatment=r.boolean(
-                    item, "progressed_since_local_treatment", path, default=False
-                ),
-            )
-        )
-    return tuple(targets)
-
-
-# ---------------------------------------------------------------------------------------------
-# iRECIST
-
-
-def _new_lesion(r: _Reader, item: Any, path: str) -> irecist.NewLesion:
-    item = r.obj(item, path)
-    category = r.choice(r.get(item, "category", path), irecist.NEW_LESION_CATEGORIES, f"{path}.category")
-    common = {
-        "id": r.text(item, "id", path),
-        "organ": r.text(item, "organ", path),
-        "nodal": r.boolean(item, "nodal", path, default=False),
-        "category": category,
-    }
-    if category == irecist.NLT:
-        return irecist.NewLesion(
-            **common, diameter_mm=r.mm(r.get(item, "diameter_mm", path), f"{path}.diameter_mm")
-        )
-    return irecist.NewLesion(
-        **common,
-        status=r.choice(r.get(item, "status", path), irecist.NLNT_STATUSES, f"{path}.status"),
-        increased_since_last=r.boolean(item, "increased_since_last", path, default=False),
-    )
-
-
-def parse_irecist_case(raw: Any, fallback_id: str = "?") -> irecist.IrecistCase:
-    r = _require_id(raw, fallback_id)
-    protocol_raw = r.obj(r.get(raw, "protocol", ""), "protocol")
-    window = r.get(protocol_raw, "iupd_confirmation_window_days", "protocol", required=False)
-    if window is None:
-        window = [28, 56]
     if (
-        not isinstance(window, list)
-        or len(window) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in window)
-        or window[0] > window[1]
+        fu.study_day_from_reference is not None
+        and fu.study_day_from_reference != (fu.date - reference_date).days
     ):
-        raise r.fail("protocol.iupd_confirmation_window_days", f"must be [min, max] days, got {window!r}")
-    protocol = irecist.IrecistProtocol(
-        reference_date=r.date(protocol_raw, "reference_date", "protocol"),
-        min_sd_duration_days=r.days(protocol_raw, "min_sd_duration_days", "protocol"),
-        iupd_confirmation_window_days=(window[0], window[1]),
-        response_confirmation_required=r.boolean(
-            protocol_raw, "response_confirmation_required", "protocol", default=False
-        ),
-        confirmation_min_interval_days=r.days(
-            protocol_raw, "confirmation_min_interval_days", "protocol", default=28
-        ),
-    )
-    baseline_date, targets, non_targets = _baseline(r, raw)
-    nt_ids = {n.id for n in non_targets}
-    baseline_ids = nt_ids | {t.id for t in targets}
-    follow_ups: list[irecist.IrecistFollowUp] = []
-    for i, item in enumerate(r.lst(raw, "follow_ups", "")):
-        path = f"follow_ups[{i}]"
-        item = r.obj(item, path)
-        fu_date = r.date(item, "date", path)
-        done, measurements, statuses = _follow_up_common(r, item, path, targets, non_targets)
-        increased = r.lst(item, "non_target_increased_since_last", path, required=False)
-        for j, nt_id in enumerate(increased):
-            if nt_id not in nt_ids:
-                raise r.fail(
-                    f"{path}.non_target_increased_since_last[{j}]", f"{nt_id!r} is not a baseline non-target"
-                )
-        raw_new = item.get("new_lesions")
-        if raw_new is None:
-            if done:
-                raise r.fail(f"{path}.new_lesions", "must be a list when the assessment was done")
-            raw_new = []
-        if not isinstance(raw_new, list):
-            raise r.fail(f"{path}.new_lesions", "must be a list of new lesions")
-        new_lesions = tuple(_new_lesion(r, nl, f"{path}.new_lesions[{j}]") for j, nl in enumerate(raw_new))
-        seen: set[str] = set()
-        for j, nl in enumerate(new_lesions):
-            if nl.id in seen or nl.id in baseline_ids:
-                raise r.fail(f"{path}.new_lesions[{j}].id", f"{nl.id} is used twice or is a baseline lesion")
-            seen.add(nl.id)
-        follow_ups.append(
-            irecist.IrecistFollowUp(
-                date=fu_date,
-                assessment_done=done,
-                target_measurements=measurements,
-                non_target_status=statuses,
-                non_target_increased_since_last=frozenset(increased),
-                new_lesions=new_lesions,
-            )
+        raise fail(
+            f"says day {fu.study_day_from_reference}, but {fu.date} is day "
+            f"{(fu.date - reference_date).days} from the reference date {reference_date}",
+            at=(*path, "study_day_from_reference"),
         )
-    _check_dates(r, baseline_date, [fu.date for fu in follow_ups])
-    return irecist.IrecistCase(
-        protocol=protocol,
-        baseline_date=baseline_date,
-        target_lesions=targets,
-        non_target_lesions=non_targets,
-        follow_ups=tuple(follow_ups),
-        id=r.case_id,
-    )
+    if fu.assessment_done or fu.target_measurements_mm:
+        if fu.target_measurements_mm is None:
+            raise fail("required field is missing", at=(*path, "target_measurements_mm"))
+        for key in fu.target_measurements_mm:
+            if key not in target_ids:
+                raise fail("is not a baseline target", at=(*path, "target_measurements_mm", key))
+        for target in baseline.target_lesions:
+            if target.id not in fu.target_measurements_mm:
+                raise fail(
+                    "is missing (every baseline target needs a value or null)",
+                    at=(*path, "target_measurements_mm", target.id),
+                )
+            measurements[target.id] = fu.target_measurements_mm[target.id]
+        for target_id, m in measurements.items():
+            if m.kind != recist.MERGED:
+                continue
+            where = (*path, "target_measurements_mm", target_id, "merged_into")
+            if m.merged_into not in target_ids or m.merged_into == target_id:
+                raise fail(f"must name another baseline target, got {m.merged_into!r}", at=where)
+            if measurements[m.merged_into].kind in (recist.MERGED, recist.NOT_ASSESSED):
+                raise fail(f"{m.merged_into} must carry the measured merged mass", at=where)
+    if fu.assessment_done or fu.non_target_status:
+        if fu.non_target_status is None:
+            raise fail("required field is missing", at=(*path, "non_target_status"))
+        for key in fu.non_target_status:
+            if key not in nt_ids:
+                raise fail("is not a baseline non-target", at=(*path, "non_target_status", key))
+        for lesion in baseline.non_target_lesions:
+            if lesion.id not in fu.non_target_status:
+                raise fail(
+                    "is missing (every baseline non-target needs a status)",
+                    at=(*path, "non_target_status", lesion.id),
+                )
+            statuses[lesion.id] = fu.non_target_status[lesion.id]
+    return measurements, statuses
 
 
-# ---------------------------------------------------------------------------------------------
-# Whole files
+def _check_dates(baseline_date: dt.date, follow_ups: Sequence[_FollowUpBase]) -> None:
+    previous = baseline_date
+    for i, fu in enumerate(follow_ups):
+        if fu.date <= previous:
+            raise fail(
+                f"{fu.date} is not after the previous assessment ({previous})", at=("follow_ups", i, "date")
+            )
+        previous = fu.date
 
 
-def evaluate_sections(
-    data: Any, sections: dict[str, tuple[Any, Any]]
-) -> tuple[dict[str, Any], list[CaseError]]:
-    """Run every case of every section: ``{section: (parse, evaluate)}``.
-
-    Returns the output per case id (``{"error": ...}`` for a malformed case) and the errors, so
-    that one bad case never stops the others. ``data`` must already be a JSON object.
-    """
-    outputs: dict[str, Any] = {}
-    errors: list[CaseError] = []
-    for section, (parse, evaluate) in sections.items():
-        cases = data.get(section, [])
-        if not isinstance(cases, list):
-            error = CaseError(section, section, "must be a list of cases")
-            outputs[section] = {"error": f"{error.field}: {error.message}"}
-            errors.append(error)
-            continue
-        for i, raw in enumerate(cases):
-            position = f"{section}[{i}]"
-            case_id = case_id_of(raw, position)
-            if case_id in outputs:
-                error = CaseError(case_id, "id", f"duplicate case id (again at {position})")
-                case_id = position
-            else:
-                try:
-                    outputs[case_id] = evaluate(parse(raw, position))
-                    continue
-                except CaseError as exc:
-                    error = exc
-            outputs[case_id] = {"error": f"{error.field}: {error.message}"}
-            errors.append(error)
-    return outputs, errors
+# --- RECIST 1.1 ---------------------------------------------------------------------------------
 
 
-class CaseFileError(ValueError):
-    """The file as a whole cannot be read: missing, not JSON, or not the expected object."""
+class RecistProtocolIn(InputModel):
+    reference_date: IsoDate
+    confirmation_min_interval_days: Count
+    min_sd_duration_days: Count
 
 
-def read_case_file(path: str, sections: tuple[str, ...]) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise CaseFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CaseFileError(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise CaseFileError(f"{path}: must hold a JSON object with {' / '.join(sections)}")
-    if not any(section in data for section in sections):
-        raise CaseFileError(f"{path}: has none of the case lists {', '.join(sections)}")
-    return data
+class ResponseCaseIn(InputModel):
+    id: Label
+    protocol: RecistProtocolIn
+    baseline: BaselineIn
+    follow_ups: list[RecistFollowUpIn]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResponseCaseIn:
+        self._follow_ups()
+        _check_dates(self.baseline.date, self.follow_ups)
+        return self
+
+    def _follow_ups(self) -> list[tuple[dict[str, recist.Measurement], dict[str, str]]]:
+        return [
+            _check_follow_up(("follow_ups", i), fu, self.baseline, self.protocol.reference_date)
+            for i, fu in enumerate(self.follow_ups)
+        ]
+
+    def to_engine(self) -> recist.ResponseCase:
+        return recist.ResponseCase(
+            protocol=recist.ResponseProtocol(
+                reference_date=self.protocol.reference_date,
+                confirmation_min_interval_days=self.protocol.confirmation_min_interval_days,
+                min_sd_duration_days=self.protocol.min_sd_duration_days,
+            ),
+            baseline_date=self.baseline.date,
+            target_lesions=tuple(t.to_engine() for t in self.baseline.target_lesions),
+            non_target_lesions=tuple(n.to_engine() for n in self.baseline.non_target_lesions),
+            follow_ups=tuple(
+                recist.FollowUp(
+                    date=fu.date,
+                    assessment_done=fu.assessment_done,
+                    target_measurements=measurements,
+                    non_target_status=statuses,
+                    new_lesions=fu.new_lesions,
+                )
+                for fu, (measurements, statuses) in zip(self.follow_ups, self._follow_ups(), strict=True)
+            ),
+            id=self.id,
+        )
 
 
-def error_summary(path: str, errors: list[CaseError]) -> str:
-    lines = [f"{path}: {len(errors)} malformed case(s)"]
-    lines += [f"  {path}: case {e.case_id}, field {e.field}: {e.message}" for e in errors]
-    return "\n".join(lines)
+class LesionIn(InputModel):
+    kind: one_of(recist.LESION_KINDS)  # type: ignore[valid-type]
+    modality: one_of(recist.MODALITIES) = recist.CT  # type: ignore[valid-type]
+    organ: Text = ""
+    slice_thickness_mm: Mm | None = None
+    longest_diameter_mm: Mm | None = None
+    short_axis_mm: Mm | None = None
+    nature: one_of(recist.NATURES) = recist.SOLID  # type: ignore[valid-type]
+    previously_irradiated: Flag = False
+    progressed_since_local_treatment: Flag = False
+    caliper_measurable: Flag = True
+    well_defined_in_aerated_lung: Flag = True
+
+    @model_validator(mode="after")
+    def _sizes_the_rule_needs(self) -> LesionIn:
+        if self.kind == recist.NODAL and self.short_axis_mm is None:
+            raise fail("is missing for a nodal lesion", at="short_axis_mm")
+        if self.kind == recist.NON_NODAL and self.nature in recist.SIZE_RULE_NATURES:
+            if self.longest_diameter_mm is None:
+                raise fail("is missing for a non-nodal lesion", at="longest_diameter_mm")
+            if self.modality in (recist.CT, recist.MRI) and self.slice_thickness_mm is None:
+                raise fail("is missing for a CT/MRI lesion", at="slice_thickness_mm")
+        return self
+
+    def to_engine(self) -> recist.LesionDescription:
+        return recist.LesionDescription(**self.model_dump())
+
+
+class MeasurabilityCaseIn(InputModel):
+    id: Label
+    lesion: LesionIn
+
+    def to_engine(self) -> recist.LesionDescription:
+        return self.lesion.to_engine()
+
+
+class ProposedTargetIn(InputModel):
+    id: NonEmptyText
+    organ: NonEmptyText
+    nodal: Flag
+    diameter_mm: Mm
+    modality: one_of(recist.MODALITIES) = recist.CT  # type: ignore[valid-type]
+    slice_thickness_mm: Mm | None = None
+    nature: one_of(recist.NATURES) = recist.SOLID  # type: ignore[valid-type]
+    previously_irradiated: Flag = False
+    progressed_since_local_treatment: Flag = False
+
+
+class TargetSelectionCaseIn(InputModel):
+    id: Label
+    proposed_targets: list[ProposedTargetIn]
+
+    def to_engine(self) -> tuple[recist.ProposedTarget, ...]:
+        return tuple(recist.ProposedTarget(**t.model_dump()) for t in self.proposed_targets)
+
+
+# --- iRECIST ------------------------------------------------------------------------------------
+
+
+def _window(value: Any) -> tuple[int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        or value[0] > value[1]
+    ):
+        raise fail(f"must be [min, max] days, got {value!r}")
+    return (value[0], value[1])
+
+
+class IrecistProtocolIn(InputModel):
+    reference_date: IsoDate
+    min_sd_duration_days: Count
+    iupd_confirmation_window_days: Annotated[tuple[int, int], BeforeValidator(_window)] = (28, 56)
+    response_confirmation_required: Flag = False
+    confirmation_min_interval_days: Count = 28
+
+
+class IrecistCaseIn(InputModel):
+    id: Label
+    protocol: IrecistProtocolIn
+    baseline: BaselineIn
+    follow_ups: list[IrecistFollowUpIn]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IrecistCaseIn:
+        nt_ids = self.baseline.non_target_ids
+        baseline_ids = nt_ids | self.baseline.target_ids
+        for i, fu in enumerate(self.follow_ups):
+            _check_follow_up(("follow_ups", i), fu, self.baseline, self.protocol.reference_date)
+            for j, nt_id in enumerate(fu.non_target_increased_since_last):
+                if nt_id not in nt_ids:
+                    raise fail(
+                        f"{nt_id!r} is not a baseline non-target",
+                        at=("follow_ups", i, "non_target_increased_since_last", j),
+                    )
+            seen: set[str] = set()
+            for j, lesion in enumerate(fu.new_lesions or []):
+                if lesion.id in seen or lesion.id in baseline_ids:
+                    raise fail(
+                        f"{lesion.id} is used twice or is a baseline lesion",
+                        at=("follow_ups", i, "new_lesions", j, "id"),
+                    )
+                seen.add(lesion.id)
+        _check_dates(self.baseline.date, self.follow_ups)
+        return self
+
+    def to_engine(self) -> irecist.IrecistCase:
+        p = self.protocol
+        return irecist.IrecistCase(
+            protocol=irecist.IrecistProtocol(
+                reference_date=p.reference_date,
+                min_sd_duration_days=p.min_sd_duration_days,
+                iupd_confirmation_window_days=p.iupd_confirmation_window_days,
+                response_confirmation_required=p.response_confirmation_required,
+                confirmation_min_interval_days=p.confirmation_min_interval_days,
+            ),
+            baseline_date=self.baseline.date,
+            target_lesions=tuple(t.to_engine() for t in self.baseline.target_lesions),
+            non_target_lesions=tuple(n.to_engine() for n in self.baseline.non_target_lesions),
+            follow_ups=tuple(
+                irecist.IrecistFollowUp(
+                    date=fu.date,
+                    assessment_done=fu.assessment_done,
+                    target_measurements=measurements,
+                    non_target_status=statuses,
+                    non_target_increased_since_last=frozenset(fu.non_target_increased_since_last),
+                    new_lesions=tuple(n.to_engine() for n in fu.new_lesions or []),
+                )
+                for fu, (measurements, statuses) in zip(
+                    self.follow_ups,
+                    [
+                        _check_follow_up(("follow_ups", i), fu, self.baseline, p.reference_date)
+                        for i, fu in enumerate(self.follow_ups)
+                    ],
+                    strict=True,
+                )
+            ),
+            id=self.id,
+        )
+
+
+# --- the files ----------------------------------------------------------------------------------
+
+
+def parse(model: type[InputModel], raw: Any) -> Any:
+    """One raw case read into its engine's input, or CaseError naming every bad field."""
+    return read_case(model, raw).to_engine()
+
+
+def _section(name: str, model: type[InputModel], evaluate: Any) -> Section:
+    return Section(name=name, run=lambda raw: evaluate(parse(model, raw)))
+
+
+RECIST_SECTIONS: tuple[Section, ...] = (
+    _section("response_cases", ResponseCaseIn, lambda case: recist.evaluate_response(case).to_dict()),
+    _section(
+        "measurability_cases",
+        MeasurabilityCaseIn,
+        lambda lesion: {"category": recist.classify_lesion(lesion)},
+    ),
+    _section(
+        "target_selection_cases",
+        TargetSelectionCaseIn,
+        lambda targets: recist.validate_target_selection(targets).to_dict(),
+    ),
+)
+IRECIST_SECTIONS: tuple[Section, ...] = (
+    _section("cases", IrecistCaseIn, lambda case: irecist.evaluate_irecist(case).to_dict()),
+)
+
+CASE_MODELS: Mapping[str, type[InputModel]] = {
+    "response_cases": ResponseCaseIn,
+    "measurability_cases": MeasurabilityCaseIn,
+    "target_selection_cases": TargetSelectionCaseIn,
+    "irecist_cases": IrecistCaseIn,
+}

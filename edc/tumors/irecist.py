@@ -1,6 +1,6 @@
 """iRECIST: iUPD, iCPD, the reset of the bar, and the best overall iRECIST response.
 
-Pure module: no Django. Rules follow ``../shared/domain/response-criteria.md`` section B. The
+Pure module: no Django. Rules follow ``docs/domain/response-criteria.md`` (vendored) section B. The
 measurements, thresholds, nadir and target / non-target responses are RECIST 1.1's and come from
 ``recist.py``; this module adds the state of an unconfirmed progression.
 

@@ -1,6 +1,6 @@
 """RECIST 1.1: measurability, target selection, time-point response and best overall response.
 
-Pure module: no Django. Rules follow ``../shared/domain/response-criteria.md`` section A; the
+Pure module: no Django. Rules follow ``docs/domain/response-criteria.md`` (vendored) section A; the
 inputs are frozen dataclasses (built from the case-file format by ``casefiles.py`` or from the ORM by
 a service), protocol parameters (reference date, confirmation interval, minimum SD duration) are
 passed in, and every threshold is computed with ``Decimal`` so that boundaries are exact.

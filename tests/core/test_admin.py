@@ -120,12 +120,13 @@ def test_subject_changelist_costs_a_fixed_number_of_queries(
     client.force_login(staff_a)
     SubjectFactory(site=two_sites.site_a)
     client.get("/admin/subjects/subject/")  # warm caches (content types)
-    # session, user, permissions (2), filter choices (studies, sites), count, total count, page
-    with django_assert_num_queries(9):
+    # session, user, permissions (2), the studies the user administers (the definition admin's
+    # sidebar entries), filter choices (studies, sites), count, total count, page
+    with django_assert_num_queries(10):
         client.get("/admin/subjects/subject/")
     for _ in range(8):
         SubjectFactory(site=two_sites.site_a)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert client.get("/admin/subjects/subject/").context["cl"].result_count == 9
 
 

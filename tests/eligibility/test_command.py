@@ -41,7 +41,7 @@ def run(tmp_path, cases, *, fails=False):
     if fails:
         with pytest.raises(CommandError) as caught:
             call_command("eligibility_evaluate", str(path), stdout=out)
-        return json.loads(out.getvalue()), str(caught.value)
+        return json.loads(out.getvalue()), caught.value.errors
     call_command("eligibility_evaluate", str(path), stdout=out)
     return json.loads(out.getvalue())
 
@@ -249,27 +249,38 @@ def test_bad_cases_are_reported_and_the_others_still_evaluated(studies, tmp_path
         case_004("unknownkey", confirmations={"I99": "met"}),
         case_004("good2", ecog=2),
     ]
-    out, message = run(tmp_path, cases, fails=True)
+    out, errors = run(tmp_path, cases, fails=True)
     assert out["good"]["outcome"] == "eligible"
     assert out["good2"]["outcome"] == "ineligible"
-    assert out["nostudy"]["error"].startswith("study:")
-    assert out["badecog"] == {"error": "ecog: must be a whole number 0-5, not 'one'"}
-    assert "ambiguous" in out["ambiguous"]["error"]
-    assert out["unknownkey"]["error"].startswith("confirmations.I99")
-    assert "cases.json" in message
-    for fragment in (
-        "case nostudy: study",
-        "case badecog: ecog",
-        "case ambiguous: confirmations.3",
-        "case unknownkey: confirmations.I99",
-    ):
-        assert fragment in message
+    path = str(tmp_path / "cases.json")
+    assert out["badecog"] == {
+        "errors": [
+            {
+                "file": path,
+                "object": "badecog",
+                "field": "ecog",
+                "message": "must be a whole number 0-5, not 'one'",
+            }
+        ]
+    }
+    assert [e["field"] for e in out["nostudy"]["errors"]] == ["study"]
+    assert "No study with protocol id" in out["nostudy"]["errors"][0]["message"]
+    assert "ambiguous" in out["ambiguous"]["errors"][0]["message"]
+    assert [e["field"] for e in out["unknownkey"]["errors"]] == ["confirmations.I99"]
+    # The errors the command exits with are the printed ones, in file order.
+    assert [(e.object, e.field) for e in errors] == [
+        ("nostudy", "study"),
+        ("badecog", "ecog"),
+        ("ambiguous", "confirmations.3"),
+        ("unknownkey", "confirmations.I99"),
+    ]
+    assert {e.file for e in errors} == {path}
 
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ("{not json", "invalid JSON"),
+        ("{not json", "not valid JSON"),
         ('{"patients": []}', "cases"),
     ],
 )

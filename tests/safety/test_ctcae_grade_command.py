@@ -22,6 +22,15 @@ def run(path: Path) -> dict:
     return json.loads(out.getvalue())
 
 
+def run_failing(path: Path) -> tuple[dict | None, list[dict]]:
+    """Run a file with bad cases: (what was printed, the errors the command exited with)."""
+    out = StringIO()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("ctcae_grade", str(path), stdout=out)
+    printed = json.loads(out.getvalue()) if out.getvalue().strip() else None
+    return printed, json.loads(str(excinfo.value))["errors"]
+
+
 def write(tmp_path: Path, data, name: str = "cases.json") -> Path:
     path = tmp_path / name
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
@@ -106,34 +115,57 @@ def test_unknown_unit_and_term_are_reported_per_case_and_others_still_graded(tmp
             {"id": "GOOD", "term": "Hyperkalemia", "value": "5.8", "unit": "mmol/L", "uln": "5.1"},
         ],
     )
-    output = run(path)
+    output, errors = run_failing(path)
     assert output["BADUNIT"]["grade"] is None
-    assert "G/L" in output["BADUNIT"]["error"]
-    assert "Neutropenia-ish" in output["BADTERM"]["error"]
-    assert "value" in output["BADVALUE"]["error"]
+    assert output["BADUNIT"]["errors"][0]["field"] == "unit"
+    assert "G/L" in output["BADUNIT"]["errors"][0]["message"]
+    assert "G/L" in output["BADUNIT"]["reason"]
+    assert output["BADTERM"]["errors"][0]["field"] == "term"
+    assert "Neutropenia-ish" in output["BADTERM"]["errors"][0]["message"]
+    assert output["BADVALUE"]["errors"][0]["field"] == "value"
     assert output["GOOD"]["grade"] == 2
+    # The command exits non-zero with the same errors, naming the file and each case.
+    assert [(e["object"], e["field"]) for e in errors] == [
+        ("BADUNIT", "unit"),
+        ("BADTERM", "term"),
+        ("BADVALUE", "value"),
+    ]
+    assert {e["file"] for e in errors} == {str(path)}
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "located", "message"),
     [
-        ("{not json", "not valid JSON"),
-        ({"cases": []}, "grading_cases"),
-        ({"grading_cases": {"id": "A"}}, "grading_cases"),
-        ([{"term": "Anemia", "value": 9, "unit": "g/dL"}], "'id'"),
-        ([{"id": "", "term": "Anemia"}], "'id'"),
-        (["just text"], "case #1"),
-        ([{"id": "A", "term": "Anemia"}, {"id": "A", "term": "Fever"}], "repeats"),
+        ("{not json", (None, None), "not valid JSON"),
+        ({"cases": []}, (None, None), "grading_cases"),
+        ({"grading_cases": {"id": "A"}}, (None, "grading_cases"), "must be a list"),
+        ([{"term": "Anemia", "value": 9, "unit": "g/dL"}], ("grading_cases[0]", "id"), "required"),
+        ([{"id": "", "term": "Anemia"}], ("grading_cases[0]", "id"), "required"),
+        (["just text"], ("grading_cases[0]", "id"), "required"),
+        (
+            [{"id": "A", "term": "Anemia"}, {"id": "A", "term": "Fever"}],
+            ("grading_cases[1]", "id"),
+            "duplicate",
+        ),
+        ([{"id": "A", "term": "Anemia", "valeu": 9}], ("A", "valeu"), "unknown field"),
+        ({"grading_cases": [], "extra": 1}, (None, "extra"), "unknown field"),
     ],
 )
-def test_malformed_file_exits_non_zero_naming_the_file_and_field(tmp_path, content, message):
+def test_malformed_file_exits_non_zero_naming_the_file_and_field(tmp_path, content, located, message):
     path = write(tmp_path, content, name="broken.json")
-    with pytest.raises(CommandError) as excinfo:
-        run(path)
-    assert "broken.json" in str(excinfo.value)
-    assert message in str(excinfo.value)
+    _, errors = run_failing(path)
+    assert [(e["file"], e["object"], e["field"]) for e in errors] == [(str(path), *located)]
+    assert message in errors[0]["message"]
 
 
 def test_missing_file_exits_non_zero(tmp_path):
-    with pytest.raises(CommandError, match=r"absent\.json"):
-        run(tmp_path / "absent.json")
+    printed, errors = run_failing(tmp_path / "absent.json")
+    assert printed is None
+    assert errors == [
+        {
+            "file": str(tmp_path / "absent.json"),
+            "object": None,
+            "field": None,
+            "message": "cannot read: No such file or directory",
+        }
+    ]

@@ -35,9 +35,16 @@ def test_the_cited_grade_text_is_the_stored_terms_text(tmp_path, ctcae_terms):
 
 def test_a_term_missing_from_the_database_is_unknown_to_grading(tmp_path, ctcae_terms):
     CtcaeTerm.objects.filter(version="5.0", term="Neutrophil count decreased").delete()
-    result = grade(tmp_path)["ANC"]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps([ANC_CASE]), encoding="utf-8")
+    out = StringIO()
+    # A case the engine cannot grade is printed in its place, and the batch exits non-zero.
+    with pytest.raises(CommandError) as excinfo:
+        call_command("ctcae_grade", str(path), stdout=out)
+    result = json.loads(out.getvalue())["ANC"]
     assert result["grade"] is None
-    assert "unknown CTCAE v5.0 term 'Neutrophil count decreased'" in result["error"]
+    assert "unknown CTCAE v5.0 term 'Neutrophil count decreased'" in result["reason"]
+    assert "Neutrophil count decreased" in str(excinfo.value)
 
 
 def test_without_loaded_terms_the_command_says_to_run_load_ctcae(tmp_path, no_ctcae_terms):

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from edc.core.models import Role
-from studies.models import FormDefinition, Study
+from studies.models import Form, FormDefinition, Study
 from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,7 @@ def _make_study(n: int) -> Study:
     visit = study.visit_definitions.create(
         code="V", name="v", kind="screening", anchor="enrollment", phase=phase
     )
-    visit.forms.set(FormDefinition.objects.all())
+    visit.forms.set(Form.objects.all())
     study.endpoints.create(code="E", name="e")
     return study
 

@@ -107,7 +107,7 @@ def test_a_dose_without_unit_or_amount_is_reported(study, basis, amount, unit, r
 
 def test_a_visit_expecting_a_retired_form_is_reported(study):
     form = FormDefinition.objects.create(code="OLD", name="Old form", active=False)
-    visit(study).forms.add(form)
+    visit(study).forms.add(form.form)
     messages = check_definitions()
     assert [m.id for m in messages] == ["studies.E004"]
     assert "OLD" in messages[0].msg

@@ -57,7 +57,7 @@ def seeded(django_db_setup, django_db_blocker):
     """All fixtures loaded once for the module, inside a transaction rolled back at the end."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
-        call_command("load_studies", stdout=out)
+        call_command("load_studies", "--json", stdout=out)
         yield json.loads(out.getvalue())
         transaction.set_rollback(True)
 
@@ -129,7 +129,7 @@ def test_all_five_studies_and_the_form_registry_load(loaded):
 
 def test_loading_the_fixtures_a_second_time_changes_nothing(loaded):
     out = StringIO()
-    call_command("load_studies", stdout=out)
+    call_command("load_studies", "--json", stdout=out)
     report = json.loads(out.getvalue())
     assert {f["result"] for f in report["files"]} == {"no changes"}
     assert all(not f["created"] and not f["updated"] for f in report["files"])

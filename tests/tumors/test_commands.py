@@ -15,15 +15,23 @@ IRECIST_EXAMPLES = EXAMPLES / "irecist_examples.json"
 
 
 def run_command(name, path):
-    """Run the command; return (parsed stdout, CommandError message or None)."""
+    """Run the command; return (parsed stdout, the errors it exited with as "file: object: field" or None)."""
     out = StringIO()
     error = None
     try:
         call_command(name, str(path), stdout=out)
     except CommandError as exc:
-        error = str(exc)
+        error = "\n".join(
+            ": ".join(str(e[k]) for k in ("file", "object", "field", "message") if e[k] is not None)
+            for e in json.loads(str(exc))["errors"]
+        )
     text = out.getvalue()
     return (json.loads(text) if text.strip() else None), error
+
+
+def fields(result):
+    """The fields a case's printed errors name."""
+    return [e["field"] for e in result["errors"]]
 
 
 def write(tmp_path, data, name="cases.json"):
@@ -342,9 +350,9 @@ def test_malformed_case_is_reported_and_the_others_are_still_evaluated(mutate, f
     out, error = run_command("recist_evaluate", path)
     assert out["A"]["best_overall_response_no_confirmation"] == "PR"
     assert out["C"]["best_overall_response_no_confirmation"] == "PR"
-    assert field in out["BAD"]["error"]
-    assert error is not None
-    assert str(path) in error and "BAD" in error and field in error
+    assert fields(out["BAD"]) == [field]
+    assert out["BAD"]["errors"][0]["object"] == "BAD"
+    assert error == f"{path}: BAD: {field}: {out['BAD']['errors'][0]['message']}"
 
 
 @pytest.mark.parametrize(
@@ -371,9 +379,9 @@ def test_unknown_or_missing_measurability_fields_are_reported_per_case(lesion, f
         },
     )
     out, error = run_command("recist_evaluate", path)
-    assert field in out["M1"]["error"]
+    assert fields(out["M1"]) == [field]
     assert out["M2"] == {"category": "measurable"}
-    assert "M1" in error and field in error
+    assert error.startswith(f"{path}: M1: {field}: ")
 
 
 def test_duplicate_case_ids_are_reported(tmp_path):
@@ -381,7 +389,7 @@ def test_duplicate_case_ids_are_reported(tmp_path):
         "recist_evaluate", write(tmp_path, {"response_cases": [good_case("A"), good_case("A")]})
     )
     assert "best_overall_response_no_confirmation" in out["A"]
-    assert "duplicate" in out["response_cases[1]"]["error"]
+    assert "duplicate" in out["response_cases[1]"]["errors"][0]["message"]
     assert error is not None
 
 
@@ -389,8 +397,8 @@ def test_case_without_id_is_named_by_its_position(tmp_path):
     case = good_case()
     del case["id"]
     out, error = run_command("recist_evaluate", write(tmp_path, {"response_cases": [case]}))
-    assert "id" in out["response_cases[0]"]["error"]
-    assert "response_cases[0]" in error
+    assert fields(out["response_cases[0]"]) == ["id"]
+    assert "response_cases[0]: id" in error
 
 
 @pytest.mark.parametrize("command", ["recist_evaluate", "irecist_evaluate"])
@@ -488,13 +496,13 @@ def test_irecist_malformed_new_lesion_is_reported_per_case(new_lesion, field, tm
     good = irecist_case("GOOD", [("2023-04-03", 61, [], [])])
     path = write(tmp_path, {"cases": [bad, good]})
     out, error = run_command("irecist_evaluate", path)
-    assert field in out["BAD"]["error"]
+    assert fields(out["BAD"]) == [field]
     assert out["GOOD"]["timepoints"][0]["overall_response"] == "iUPD"
-    assert str(path) in error and "BAD" in error and field in error
+    assert error.startswith(f"{path}: BAD: {field}: ")
 
 
 def test_irecist_unknown_non_target_in_increase_list_is_reported(tmp_path):
     path = write(tmp_path, {"cases": [irecist_case("BAD", [("2023-04-03", 61, ["NT9"], [])])]})
     out, error = run_command("irecist_evaluate", path)
-    assert "follow_ups[0].non_target_increased_since_last[0]" in out["BAD"]["error"]
+    assert fields(out["BAD"]) == ["follow_ups[0].non_target_increased_since_last[0]"]
     assert error is not None

@@ -2,72 +2,53 @@
 
 Prints one JSON object mapping each case id to {"outcome", "criteria": [...]} (plus "warnings"
 when a lab could not be read). A malformed case or an unknown study gives that case
-{"error": ...}; the other cases are still evaluated and the command then exits non-zero naming
-the file, the case and the field.
+{"errors": [...]}; the other cases are still evaluated and the command then exits 1 with the same
+errors on stderr (docs/input-files.md).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-
-from edc.eligibility.casefile import CaseError, case_id_of, parse_case, parse_cases
+from edc.eligibility.casefile import EligibilityCaseIn
 from edc.eligibility.eligibility import ConfirmationError, Criterion, evaluate
 from edc.eligibility.selectors import StudyNotFound, study_criteria, study_lookup
+from edc.inputs.cases import CaseError, Section, evaluate_case_file, read_case
+from edc.inputs.commands import InputFileCommand, InvalidInput
+from edc.inputs.files import read_json
 
 
-class Command(BaseCommand):
-    help = "Evaluate eligibility cases (JSON) against the studies' criterion rules; prints JSON."
+class Command(InputFileCommand):
+    help = (
+        "Evaluate eligibility cases (JSON) against the studies' criterion rules; prints JSON. "
+        "Exits 1 when any case is invalid (errors as JSON on stderr, docs/input-files.md)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", help='eligibility case file: {"cases": [...]}')
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["file"])
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CommandError(f"{path}: cannot read: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{path}: invalid JSON: {exc}") from None
-        try:
-            raw_cases = parse_cases(document)
-        except CaseError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-
-        output: dict[str, Any] = {}
-        failures: list[str] = []
+        path = str(options["file"])
         criteria_by_study: dict[str, list[Criterion] | str] = {}
-        for index, raw in enumerate(raw_cases):
-            case_id = case_id_of(raw, index)
-            if case_id in output:
-                case_id = f"{case_id} (cases[{index}])"
-                failures.append(f"case {case_id}: id: duplicate id")
-                output[case_id] = {"error": "id: duplicate id"}
-                continue
+
+        def run(raw: Any) -> dict[str, Any]:
+            case = read_case(EligibilityCaseIn, raw).to_case()
+            criteria = self._criteria(case.study, criteria_by_study)
             try:
-                case = parse_case(raw, index)
-                criteria = self._criteria(case.study, criteria_by_study)
                 result = evaluate(criteria, case.patient, case.as_of).to_dict()
-            except CaseError as exc:
-                output[case_id] = {"error": f"{exc.field}: {exc.message}"}
-                failures.append(str(exc))
-                continue
-            except (StudyNotFound, ConfirmationError) as exc:
-                message = f"study: {exc}" if isinstance(exc, StudyNotFound) else str(exc)
-                output[case_id] = {"error": message}
-                failures.append(f"case {case_id}: {message}")
-                continue
+            except ConfirmationError as exc:
+                field, _, message = str(exc).partition(": ")
+                raise CaseError.at(field, message) from None
             if case.warnings:
                 result["warnings"] = list(case.warnings)
-            output[case_id] = result
+            return result
 
-        self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
-        if failures:
-            raise CommandError(f"{path}: " + "; ".join(failures))
+        outputs, errors = evaluate_case_file(
+            path, read_json(path), [Section("cases", run)], bare_list="cases"
+        )
+        self.print_json(outputs)
+        if errors:
+            raise InvalidInput(errors)
 
     @staticmethod
     def _criteria(key: str, cache: dict[str, list[Criterion] | str]) -> list[Criterion]:
@@ -78,5 +59,5 @@ class Command(BaseCommand):
                 cache[key] = str(exc)
         found = cache[key]
         if isinstance(found, str):
-            raise StudyNotFound(found)
+            raise CaseError.at("study", found)
         return found

@@ -2,24 +2,54 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import re
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from edc.safety.ctcae import VERSION, CtcaeError, grade_case
+from edc.inputs.cases import CaseError, Section, evaluate_case_file, read_case
+from edc.inputs.commands import InputFileCommand, InvalidInput
+from edc.inputs.errors import InputError
+from edc.inputs.files import read_json
+from edc.safety.casefile import GradingCaseIn
+from edc.safety.ctcae import VERSION, CtcaeError, GradingRequest, grade
 from edc.safety.selectors import CtcaeTermsNotLoaded, ctcae_dictionary
 from studies.selectors import study_lookup
 
+_FIELD = re.compile(r"^field '([^']+)'[:]?\s*(.*)$", re.DOTALL)
 
-class Command(BaseCommand):
+
+def _engine_problem(exc: CtcaeError, request: GradingRequest) -> tuple[str | None, str]:
+    """The engine's refusal as (field, message): "field 'unit': ..." names its field."""
+    message = str(exc)
+    match = _FIELD.match(message)
+    if match:
+        return match.group(1), match.group(2) or message
+    for name in ("unit", "anc_unit"):
+        unit = getattr(request, name)
+        if unit and repr(unit) in message:
+            return name, message
+    if "MedDRA code" in message:
+        return "meddra_code", message
+    if "term" in message:
+        return "term", message
+    return None, message
+
+
+def _error_result(errors: list[InputError]) -> dict[str, Any]:
+    # The format's output fields stay (no grade, the reason), with the errors beside them.
+    reason = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
+    return {"grade": None, "criterion": "", "reason": reason, "errors": [e.as_dict() for e in errors]}
+
+
+class Command(InputFileCommand):
     help = (
         "Grade CTCAE requests (a JSON list or an object with grading_cases); prints id -> result. "
         "Grades with the terms load_ctcae stored, of the study's CTCAE version (--study) or of "
-        f"--ctcae-version (default {VERSION})."
+        f"--ctcae-version (default {VERSION}). "
+        "Exits 1 when any case is invalid or cannot be graded (errors as JSON on stderr)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,8 +63,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["file"])
-        cases = self._read_cases(path)
+        path = str(options["file"])
+        document = read_json(path)
         version = options.get("ctcae_version")
         if version is None and options.get("study"):
             key = options["study"]
@@ -46,37 +76,17 @@ class Command(BaseCommand):
             dictionary = ctcae_dictionary(version=version or VERSION)
         except CtcaeTermsNotLoaded as exc:
             raise CommandError(str(exc)) from None
-        output: dict[str, dict[str, Any]] = {}
-        for case in cases:
-            try:
-                result = grade_case(case, dictionary).as_dict()
-            except CtcaeError as exc:
-                # One bad case is reported in its place; the others are still graded.
-                result = {"grade": None, "criterion": "", "reason": str(exc), "error": str(exc)}
-            output[str(case["id"])] = result
-        self.stdout.write(json.dumps(output, indent=2, ensure_ascii=False))
 
-    def _read_cases(self, path: Path) -> list[dict[str, Any]]:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CommandError(f"{path}: cannot read: {exc}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{path}: not valid JSON: {exc}") from None
-        if isinstance(data, dict):
-            if "grading_cases" not in data:
-                raise CommandError(f"{path}: field 'grading_cases' is missing")
-            data = data["grading_cases"]
-        if not isinstance(data, list):
-            raise CommandError(f"{path}: field 'grading_cases' must be a list of cases")
-        seen: set[str] = set()
-        for index, case in enumerate(data):
-            if not isinstance(case, dict):
-                raise CommandError(f"{path}: case #{index + 1}: must be an object")
-            case_id = case.get("id")
-            if case_id is None or str(case_id).strip() == "" or isinstance(case_id, bool | dict | list):
-                raise CommandError(f"{path}: case #{index + 1}: field 'id' is missing")
-            if str(case_id) in seen:
-                raise CommandError(f"{path}: case {case_id}: field 'id' repeats")
-            seen.add(str(case_id))
-        return data
+        def run(raw: Any) -> dict[str, Any]:
+            request = read_case(GradingCaseIn, raw).to_request()
+            try:
+                return grade(request, dictionary).as_dict()
+            except CtcaeError as exc:
+                # One case the engine cannot grade is reported in its place; the others are graded.
+                raise CaseError([_engine_problem(exc, request)]) from None
+
+        section = Section("grading_cases", run, on_error=_error_result)
+        outputs, errors = evaluate_case_file(path, document, [section], bare_list="grading_cases")
+        self.print_json(outputs)
+        if errors:
+            raise InvalidInput(errors)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.core.management.base import BaseCommand, CommandError
+from edc.inputs.cases import Section, evaluate_case_file
+from edc.inputs.commands import InputFileCommand, InvalidInput
+from edc.inputs.files import read_json
 
-from edc.tumors import casefiles
 
-
-class CaseFileCommand(BaseCommand):
+class CaseFileCommand(InputFileCommand):
     """Read a case file, evaluate each section's cases, print one JSON object; fail after printing."""
 
-    sections: ClassVar[dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]]]
+    sections: ClassVar[tuple[Section, ...]]
     file_help: ClassVar[str]
 
     def add_arguments(self, parser: Any) -> None:
@@ -22,11 +20,7 @@ class CaseFileCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
-        try:
-            data = casefiles.read_case_file(path, tuple(self.sections))
-        except casefiles.CaseFileError as exc:
-            raise CommandError(str(exc)) from exc
-        outputs, errors = casefiles.evaluate_sections(data, self.sections)
-        self.stdout.write(json.dumps(outputs, indent=2, ensure_ascii=False))
+        outputs, errors = evaluate_case_file(path, read_json(path), self.sections)
+        self.print_json(outputs)
         if errors:
-            raise CommandError(casefiles.error_summary(path, errors))
+            raise InvalidInput(errors)

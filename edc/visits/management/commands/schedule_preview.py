@@ -20,6 +20,18 @@ from edc.visits import schedule
 from edc.visits.selectors import study_lookup, study_schedule_params, study_visit_specs
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# --eot-reason takes the end-of-treatment form's codes (codelist EOTREAS in fixtures/forms.yaml) as
+# well as the schedule's own words; each code is the schedule reason it means.
+EOT_FORM_CODES = {
+    "PD": "progression",
+    "TOX": "toxicity",
+    "DEATH": "death",
+    "WITHDRAWAL": "withdrawal",
+    "MAXDUR": "completed",
+    "INV": "investigator_decision",
+    "LOST": "lost_to_follow_up",
+    "OTHER": "other",
+}
 _PREVIEW_KINDS = {k for k in schedule.KINDS if k != "unscheduled"}
 
 
@@ -47,7 +59,10 @@ class Command(BaseCommand):
         parser.add_argument("--last-dose", help="YYYY-MM-DD; also the end-of-treatment date")
         parser.add_argument(
             "--eot-reason",
-            help=f"why treatment ended (needs --last-dose): {', '.join(schedule.EOT_REASONS)}; default other",
+            help=(
+                "why treatment ended (needs --last-dose): an EOT form code "
+                f"({', '.join(EOT_FORM_CODES)}) or {', '.join(schedule.EOT_REASONS)}; default other"
+            ),
         )
         parser.add_argument("--enrollment", help="YYYY-MM-DD; no default (screening needs it)")
         parser.add_argument("--consent", help="YYYY-MM-DD; no default")
@@ -83,10 +98,11 @@ class Command(BaseCommand):
 
         reason = options.get("eot_reason")
         if reason is not None:
+            reason = EOT_FORM_CODES.get(reason, reason)
             if reason not in schedule.EOT_REASONS:
                 raise CommandError(
-                    f"--eot-reason: unknown reason {reason!r}; "
-                    f"expected one of {', '.join(schedule.EOT_REASONS)}."
+                    f"--eot-reason: unknown reason {options['eot_reason']!r}; expected an EOT form code "
+                    f"({', '.join(EOT_FORM_CODES)}) or one of {', '.join(schedule.EOT_REASONS)}."
                 )
             if last_dose is None:
                 raise CommandError("--eot-reason: needs --last-dose (the date treatment ended).")

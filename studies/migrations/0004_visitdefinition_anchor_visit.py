@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0002_history_reason_text'),
+        ('studies', '0003_form_versions_study_versions'),
     ]
 
     operations = [

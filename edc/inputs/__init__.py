@@ -1,0 +1,7 @@
+"""One validation layer for every input file (trial definitions and case files).
+
+Each format is a pydantic model (``extra="forbid"``, strict types) in the module of the app that owns
+it; this package holds what they share: the base model and value types (``base``), the error shape
+and its translation from pydantic (``errors``), reading a file (``files``) and the command side
+(``commands``, the only part that imports Django). See docs/input-files.md.
+"""

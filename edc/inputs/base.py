@@ -1,0 +1,189 @@
+"""The base model and the value types every input format is written with. Pure: no Django.
+
+Every model refuses unknown keys (``extra="forbid"``) and is strict: a number is not text, text is not
+a number, ``"yes"`` is not true. The value types below do their own reading (and say what is wrong in
+the words the formats' users know); each accepts exactly what docs/input-files.md says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from edc.inputs.errors import fail
+
+
+class InputModel(BaseModel):
+    """An object of an input file: unknown keys refused, strict types, immutable once read."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, arbitrary_types_allowed=True)
+
+
+def _empty(value: Any) -> None:
+    if value is None:
+        raise fail("must not be empty")
+
+
+def _text(value: Any) -> str:
+    _empty(value)
+    if not isinstance(value, str):
+        raise fail(f"expected text, got {value!r} (quote it to make it text)")
+    return value.strip()
+
+
+def _non_empty_text(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise fail("must be a non-empty string")
+    return text
+
+
+def _label(value: Any) -> str:
+    """A code or number as people write it: text, or a plain number YAML read as one (5, 1.0)."""
+    _empty(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise fail(f"expected text, got {value!r}")
+    text = str(value).strip()
+    if not text:
+        raise fail("must be a non-empty string")
+    return text
+
+
+def _whole(value: Any) -> int:
+    _empty(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _count(value: Any) -> int:
+    number = _whole(value)
+    if number < 0:
+        raise fail(f"must be 0 or more, got {number}")
+    return number
+
+
+def _positive(value: Any) -> int:
+    number = _whole(value)
+    if number <= 0:
+        raise fail(f"must be more than 0, got {number}")
+    return number
+
+
+def _flag(value: Any) -> bool:
+    _empty(value)
+    if not isinstance(value, bool):
+        raise fail(f"expected true or false, got {value!r}")
+    return value
+
+
+def _decimal(value: Any) -> Decimal:
+    """An exact number from an int, a float (through its text: 7.5 stays 7.5) or numeric text."""
+    _empty(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise fail(f"expected a number, got {value!r}")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise fail(f"expected a number, got {value!r}") from None
+    if not number.is_finite():
+        raise fail(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _positive_decimal(value: Any) -> Decimal:
+    number = _decimal(value)
+    if number <= 0:
+        raise fail(f"must be more than 0, got {value}")
+    return number
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _date(value: Any) -> dt.date:
+    """YYYY-MM-DD in ASCII digits (YAML may hand over a date it already read)."""
+    _empty(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise fail(f"must be a date YYYY-MM-DD, got {value!r}")
+
+
+def _datetime(value: Any) -> dt.datetime:
+    _empty(value)
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and value.isascii():
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise fail(f"must be a date and time YYYY-MM-DDTHH:MM[:SS][+HH:MM], got {value!r}")
+
+
+read_number = _decimal
+
+Text = Annotated[str, BeforeValidator(_text)]
+NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text)]
+Label = Annotated[str, BeforeValidator(_label)]
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+Count = Annotated[int, BeforeValidator(_count)]
+PositiveInt = Annotated[int, BeforeValidator(_positive)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Number = Annotated[Decimal, BeforeValidator(_decimal)]
+PositiveNumber = Annotated[Decimal, BeforeValidator(_positive_decimal)]
+IsoDate = Annotated[dt.date, BeforeValidator(_date)]
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
+
+
+def one_of(values: Iterable[str], *, what: str = "") -> Any:
+    """A text value from a fixed list; the message lists the list."""
+    allowed = tuple(values)
+
+    def check(value: Any) -> str:
+        _empty(value)
+        if value not in allowed:
+            prefix = f"unknown {what} " if what else ""
+            raise fail(f"{prefix}{value!r} is not one of {', '.join(allowed)}")
+        return str(value)
+
+    return Annotated[str, BeforeValidator(check)]
+
+
+def list_of_one_of(values: Iterable[str]) -> Any:
+    allowed = tuple(values)
+
+    def check(value: Any) -> list[str]:
+        _empty(value)
+        if not isinstance(value, list):
+            raise fail(f"expected a list, got {value!r}")
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            raise fail(f"{', '.join(map(repr, bad))} not among {', '.join(allowed)}")
+        return list(value)
+
+    return Annotated[list[str], BeforeValidator(check)]
+
+
+# Keys that describe a case for its readers and that no engine reads: a worked example's answer
+# (any key starting with "expected"), its title, tags, the rule it illustrates and free comments.
+ANNOTATION_KEYS = frozenset({"title", "tags", "description", "comment", "comments", "notes", "note", "rule"})
+
+
+def without_annotations(raw: Any, *, keys: frozenset[str] = ANNOTATION_KEYS) -> Any:
+    """The case object without its annotation keys (a non-object is returned as it is)."""
+    if not isinstance(raw, dict):
+        return raw
+    return {
+        k: v for k, v in raw.items() if not (k in keys or (isinstance(k, str) and k.startswith("expected")))
+    }

@@ -1,0 +1,372 @@
+"""The trial-definition files as pydantic models: a study file and the form registry.
+
+docs/input-files.md describes the keys; docs/definitions.md what they mean. Every model refuses
+unknown keys naming them. Values are read with the same rules the Django models apply
+(studies/validation.py); what relates several fields of one object (a dose amount needs its unit,
+a window must be narrower than its interval) is the Django model's `clean()`, which the loader
+runs on every object before writing, as the admin and `manage.py check` do.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, model_validator
+
+from edc.core.units import normalize_unit
+from edc.inputs.base import (
+    Count,
+    Flag,
+    InputModel,
+    IsoDate,
+    Label,
+    Number,
+    PositiveInt,
+    PositiveNumber,
+    WholeNumber,
+    list_of_one_of,
+    one_of,
+    read_number,
+)
+from edc.inputs.errors import fail
+from studies.models import (
+    ArmKind,
+    CollectionStart,
+    CriterionKind,
+    DataType,
+    Design,
+    DoseBasis,
+    DosePer,
+    DoseRole,
+    EndpointAnchor,
+    EndpointKind,
+    InterventionKind,
+    OnEndOfTreatment,
+    RepeatFrom,
+    ResponseCriteria,
+    StudyStatus,
+    VisitAnchor,
+    VisitKind,
+)
+from studies.validation import dose_unit_problem, item_unit_problem, parse_dosing_days, rule_problems
+
+STUDY_SECTIONS = ("sites", "arms", "phases", "interventions", "criteria", "visits", "endpoints")
+FORMS_SECTIONS = ("codelists", "forms")
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _code(value: Any) -> str:
+    if value is None:
+        raise fail("must not be empty")
+    if not isinstance(value, str):
+        raise fail(f"expected text, got {value!r} (quote it in the YAML)")
+    if not value.strip():
+        raise fail("must not be empty")
+    return value.strip()
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(f"expected text, got {value!r} (quote it in the YAML)")
+    return value.strip()
+
+
+def _dose_unit(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(f"expected a unit, got {value!r}")
+    problem = dose_unit_problem(value)
+    if problem:
+        raise fail(problem)
+    return normalize_unit(value)
+
+
+def _item_unit(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail(f"expected a unit, got {value!r}")
+    problem = item_unit_problem(value)
+    if problem:
+        raise fail(problem)
+    return normalize_unit(value)
+
+
+def _dosing_days(value: Any) -> list[int]:
+    try:
+        return parse_dosing_days(value)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _time_zone(value: Any) -> str:
+    import zoneinfo
+
+    if not isinstance(value, str):
+        raise fail(f"expected a time zone name, got {value!r}")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise fail(f"unknown time zone {value!r}") from None
+    return value
+
+
+def _rule(value: Any) -> Any:
+    problems = rule_problems(value)
+    if problems:
+        raise fail("; ".join(problems))
+    return value
+
+
+def _range(value: Any) -> tuple[Any, Any]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise fail("expected [low, high]")
+    low, high = (None if v is None else read_number(v) for v in value)
+    if low is not None and high is not None and low > high:
+        raise fail(f"low {low} is above high {high}")
+    return (low, high)
+
+
+def _text_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail("expected a list of text")
+    return [v.strip() for v in value]
+
+
+def _form_codes(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail("expected a list of form codes")
+    if len(set(value)) != len(value):
+        raise fail("a form is listed twice")
+    return list(value)
+
+
+def _assumptions(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise fail("expected {field: reason} with a reason in words for each field")
+    return dict(value)
+
+
+Code = Annotated[str, BeforeValidator(_code)]
+FreeText = Annotated[str, BeforeValidator(_text)]
+DoseUnit = Annotated[str, BeforeValidator(_dose_unit)]
+ItemUnit = Annotated[str, BeforeValidator(_item_unit)]
+DosingDays = Annotated[list[int], BeforeValidator(_dosing_days)]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
+Rule = Annotated[Any, BeforeValidator(_rule)]
+Range = Annotated[tuple[Any, Any], BeforeValidator(_range)]
+TextList = Annotated[list[str], BeforeValidator(_text_list)]
+FormCodes = Annotated[list[str], BeforeValidator(_form_codes)]
+Reasons = Annotated[dict[str, str], BeforeValidator(_assumptions)]
+
+
+def _choice(tc: Any) -> Any:
+    return one_of(tc.values)
+
+
+# --- objects ------------------------------------------------------------------------------------
+
+
+class Assumed(InputModel):
+    """Every definition object may say why it (``assumption``) or a field (``assumptions``) is ours."""
+
+    assumption: FreeText | None = None
+    assumptions: Reasons | None = None
+
+    @model_validator(mode="after")
+    def _assumptions_name_fields(self) -> Assumed:
+        own = set(type(self).model_fields) - {"assumption", "assumptions"}
+        unknown = [k for k in self.assumptions or {} if k.split(".")[0] not in own]
+        if unknown:
+            raise fail(f"names no field of this object: {', '.join(unknown)}", at="assumptions")
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """The fields the file states (a key left out keeps its value in the database)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class AeCollectionIn(Assumed):
+    start: _choice(CollectionStart)  # type: ignore[valid-type]
+    end_days_after_last_dose: Count | None = None
+    sae_start: _choice(CollectionStart) = CollectionStart.CONSENT  # type: ignore[valid-type]
+    irae_end_days_after_last_dose: Count | None = None
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "start": "ae_collection_start",
+        "end_days_after_last_dose": "ae_collection_end_days_after_last_dose",
+        "sae_start": "sae_collection_start",
+        "irae_end_days_after_last_dose": "irae_collection_end_days_after_last_dose",
+    }
+
+
+class StudyIn(Assumed):
+    protocol_id: Code
+    registry_id: FreeText | None = None
+    seed: FreeText | None = None
+    title: Annotated[str, BeforeValidator(_code)]
+    short_title: FreeText | None = None
+    phase: FreeText | None = None
+    design: _choice(Design) | None = None  # type: ignore[valid-type]
+    condition: FreeText | None = None
+    sponsor: FreeText | None = None
+    target_enrollment: Count | None = None
+    status: _choice(StudyStatus) | None = None  # type: ignore[valid-type]
+    ctcae_version: Label | None = None
+    response_criteria: list_of_one_of(ResponseCriteria.values) | None = None  # type: ignore[valid-type]
+    confirmation_required: Flag | None = None
+    confirmation_min_interval_days: Count = 28
+    min_sd_duration_days: Count | None = None
+    max_treatment_days: Count | None = None
+    schedule_horizon_days: Count | None = None
+    follow_up_rule: FreeText | None = None
+    enrollment_period_months: Count | None = None
+    study_duration_months: Count | None = None
+    ae_collection: AeCollectionIn | None = None
+    dose_recalc_weight_change_pct: Number = Decimal(10)
+    # The definition version this file states (an amendment gives a new one) and when it applies.
+    version: Label | None = None
+    effective_date: IsoDate | None = None
+
+
+class SiteIn(Assumed):
+    code: Code
+    name: Code
+    city: FreeText | None = None
+    country: FreeText | None = None
+    time_zone: TimeZone | None = None
+
+
+class ArmIn(Assumed):
+    code: Code
+    name: Code
+    kind: _choice(ArmKind) = ArmKind.EXPERIMENTAL  # type: ignore[valid-type]
+    description: FreeText | None = None
+    order: Count | None = None
+
+
+class PhaseIn(Assumed):
+    code: Code
+    name: Code
+    arm: Code | None = None
+    order: Count | None = None
+    entry_rule: FreeText | None = None
+    description: FreeText | None = None
+
+
+class InterventionIn(Assumed):
+    code: Code
+    agent: Code
+    aliases: TextList | None = None
+    kind: _choice(InterventionKind) = InterventionKind.DRUG  # type: ignore[valid-type]
+    arm: Code | None = None
+    phase: Code | None = None
+    dose_amount: PositiveNumber | None = None
+    dose_unit: DoseUnit | None = None
+    dose_basis: _choice(DoseBasis) = DoseBasis.FLAT  # type: ignore[valid-type]
+    dose_per: _choice(DosePer) = DosePer.DOSE  # type: ignore[valid-type]
+    frequency: FreeText | None = None
+    doses_per_day: Count | None = None
+    route: FreeText | None = None
+    dosing_days: DosingDays | None = None
+    cycle_length_days: Count | None = None
+    dose_role: _choice(DoseRole) | None = None  # type: ignore[valid-type]
+    infusion: FreeText | None = None
+    notes: FreeText | None = None
+    choice_group: FreeText | None = None
+    order: Count | None = None
+
+
+class CriterionIn(Assumed):
+    kind: _choice(CriterionKind)  # type: ignore[valid-type]
+    number: Label
+    text: Annotated[str, BeforeValidator(_code)]
+    rule: Rule | None = None
+    order: Count | None = None
+
+
+class VisitIn(Assumed):
+    code: Code
+    name: Code
+    kind: _choice(VisitKind)  # type: ignore[valid-type]
+    series: FreeText | None = None
+    anchor: _choice(VisitAnchor)  # type: ignore[valid-type]
+    anchor_visit: Code | None = None
+    repeat_from: _choice(RepeatFrom) = RepeatFrom.ANCHOR  # type: ignore[valid-type]
+    offset_days: WholeNumber = 0
+    window_before_days: Count = 0
+    window_after_days: Count = 0
+    repeat_interval_days: PositiveInt | None = None
+    repeat_until_day: WholeNumber | None = None
+    repeat_count: PositiveInt | None = None
+    on_end_of_treatment: _choice(OnEndOfTreatment) = OnEndOfTreatment.CONTINUE  # type: ignore[valid-type]
+    phase: Code | None = None
+    forms: FormCodes | None = None
+    order: Count | None = None
+
+
+class EndpointIn(Assumed):
+    code: Code
+    name: Code
+    kind: _choice(EndpointKind) | None = None  # type: ignore[valid-type]
+    definition: FreeText | None = None
+    time_frame: FreeText | None = None
+    analysis_set: FreeText | None = None
+    anchor: _choice(EndpointAnchor) | None = None  # type: ignore[valid-type]
+    order: Count | None = None
+
+
+class StudyFile(InputModel):
+    study: StudyIn
+    sites: list[SiteIn] | None = None
+    arms: list[ArmIn] | None = None
+    phases: list[PhaseIn] | None = None
+    interventions: list[InterventionIn] | None = None
+    criteria: list[CriterionIn] | None = None
+    visits: list[VisitIn] | None = None
+    endpoints: list[EndpointIn] | None = None
+
+
+# --- the form registry --------------------------------------------------------------------------
+
+
+class CodelistItemIn(Assumed):
+    code: Code
+    label: Code
+    order: Count | None = None
+
+
+class CodelistIn(Assumed):
+    code: Code
+    name: Code
+    items: list[CodelistItemIn]
+
+
+class FormItemIn(Assumed):
+    code: Code
+    label: Code
+    data_type: _choice(DataType)  # type: ignore[valid-type]
+    unit: ItemUnit | None = None
+    codelist: Code | None = None
+    required: Flag | None = None
+    range: Range | None = None
+    order: Count | None = None
+
+
+class FormIn(Assumed):
+    code: Code
+    name: Code
+    version: Label = "1.0"
+    description: FreeText | None = None
+    order: Count | None = None
+    # A published version is frozen: it never changes again, even before data is stored in it.
+    published: Flag = False
+    items: list[FormItemIn]
+
+
+class FormsFile(InputModel):
+    assumption: FreeText | None = None  # why the registry as a whole is ours (no protocol lists forms)
+    codelists: list[CodelistIn] | None = None
+    forms: list[FormIn] | None = None
