@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from rest_framework import viewsets
 from rest_framework.routers import BaseRouter
 
-from edc.core.scoping import visible_studies
-from studies.models import FormDefinition, Study
+from edc.core.scoping import visible_sites, visible_studies
+from studies.models import FormDefinition, Site, Study
 from studies.selectors import forms_with_items, studies_with_definition
 from studies.serializers import FormDefinitionSerializer, StudySerializer
 
@@ -23,7 +23,14 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ("protocol_id", "registry_id", "status")
 
     def get_queryset(self) -> QuerySet[Study]:
-        return studies_with_definition(visible_studies(self.request.user)).order_by("protocol_id")
+        user = self.request.user
+        # A user sees only the sites they are granted, in the study detail too (StudySerializer.sites).
+        sites = Site.objects.filter(id__in=visible_sites(user).values("id"))
+        return (
+            studies_with_definition(visible_studies(user))
+            .prefetch_related(Prefetch("sites", queryset=sites, to_attr="visible_sites"))
+            .order_by("protocol_id")
+        )
 
 
 class FormDefinitionViewSet(viewsets.ReadOnlyModelViewSet):
