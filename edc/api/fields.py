@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -33,18 +34,20 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """An id is a whole number (or, for UUID keys, a UUID string): 1.5, true, "1.0" and "١" are refused."""
 
     default_error_messages = {
-        "incorrect_type": "Incorrect type. Expected an id, received {data_type}.",
+        "incorrect_type": _("Incorrect type. Expected an id, received {data_type}."),
     }
 
     def to_internal_value(self, data: Any) -> Any:
-        pk = self.get_queryset().model._meta.pk
+        queryset = self.get_queryset()
+        assert queryset is not None, "a writable id field needs a queryset"
+        pk = queryset.model._meta.pk
         if isinstance(pk, models.UUIDField):
             if not isinstance(data, str):
                 self.fail("incorrect_type", data_type=type(data).__name__)
             try:
                 value: Any = uuid.UUID(data)
             except ValueError:
-                self.fail("incorrect_type", data_type="text that is not a UUID")
+                self.fail("incorrect_type", data_type=_("text that is not a UUID"))
         else:
             if isinstance(data, int) and not isinstance(data, bool):
                 value = data
@@ -58,7 +61,7 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class StrictCharField(serializers.CharField):
-    default_error_messages = {"invalid": "Not a valid string: expected text."}
+    default_error_messages = {"invalid": _("Not a valid string: expected text.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -67,7 +70,7 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    default_error_messages = {"invalid": "A valid integer is required."}
+    default_error_messages = {"invalid": _("A valid integer is required.")}
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, int) and not isinstance(data, bool):
@@ -80,7 +83,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictDecimalField(serializers.DecimalField):
-    default_error_messages = {"invalid": "A valid number is required (digits 0-9, a point for decimals)."}
+    default_error_messages = {"invalid": _("A valid number is required (digits 0-9, a point for decimals).")}
 
     def to_internal_value(self, data: Any) -> Decimal:
         if _is_number(data):
@@ -98,7 +101,7 @@ class StrictFloatField(serializers.FloatField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": _("Must be true or false.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if isinstance(data, bool):
@@ -109,7 +112,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictDateField(serializers.DateField):
-    default_error_messages = {"invalid": "A date is YYYY-MM-DD, with the digits 0-9."}
+    default_error_messages = {"invalid": _("A date is YYYY-MM-DD, with the digits 0-9.")}
 
     def to_internal_value(self, value: Any) -> dt.date:
         if not isinstance(value, str) or not _DATE.fullmatch(value):
@@ -141,7 +144,7 @@ class PartialDateSerializerField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> PartialDate:
         if not isinstance(data, str):
-            self.fail("invalid", message="A partial date is text: YYYY, YYYY-MM or YYYY-MM-DD.")
+            self.fail("invalid", message=_("A partial date is text: YYYY, YYYY-MM or YYYY-MM-DD."))
         try:
             return PartialDate.parse(data)
         except PartialDateError as exc:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from edc.api import fields as strict
@@ -33,9 +34,9 @@ def refused_keys(
             continue
         field = fields.get(key)
         if field is None:
-            errors[key] = ["Unknown field."]
+            errors[key] = [gettext("Unknown field.")]
         elif field.read_only:
-            errors[key] = ["This field is read-only."]
+            errors[key] = [gettext("This field is read-only.")]
     return errors
 
 

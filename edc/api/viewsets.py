@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.utils.translation import gettext
@@ -32,6 +32,7 @@ from edc.api.serializers import (
     VoidSerializer,
 )
 from edc.core.exceptions import StaleRecord
+from edc.core.models import AuditedQuerySet
 from edc.core.scoping import scope
 from edc.core.selectors import history_for
 from edc.core.services import ChangeReason
@@ -59,13 +60,13 @@ class AuditedViewSet(
     permission_classes = [*viewsets.GenericViewSet.permission_classes, SiteWritePermission]
 
     def get_queryset(self) -> models.QuerySet:
-        queryset = scope(super().get_queryset(), self.request.user)
+        queryset = cast(AuditedQuerySet, scope(super().get_queryset(), self.request.user))
         if self.action == "list" and self.request.query_params.get("include_voided") not in {"1", "true"}:
             queryset = queryset.active()
         return queryset
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         context["extra_write_keys"] = (
             WRITE_META_KEYS if self.action in ("update", "partial_update") else frozenset()
         )
@@ -76,11 +77,11 @@ class AuditedViewSet(
         raise MethodNotAllowed("POST")
 
     def update_record(
-        self, instance: models.Model, data: dict[str, Any], reason: ChangeReason, version: int
+        self, instance: Any, data: dict[str, Any], reason: ChangeReason, version: int
     ) -> models.Model:
         raise MethodNotAllowed("PATCH")
 
-    def void_record(self, instance: models.Model, reason: ChangeReason, version: int) -> models.Model:
+    def void_record(self, instance: Any, reason: ChangeReason, version: int) -> models.Model:
         raise MethodNotAllowed("POST")
 
     def _record_response(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
@@ -106,7 +107,7 @@ class AuditedViewSet(
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         meta_valid, record_valid = meta.is_valid(), serializer.is_valid()
         if not (meta_valid and record_valid):
-            raise serializers.ValidationError({**serializer.errors, **meta.errors})
+            raise serializers.ValidationError({**dict(serializer.errors), **dict(meta.errors)})
         reason = self._reason(meta.validated_data)
         changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
         return self._record_response(changed)

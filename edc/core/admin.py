@@ -36,6 +36,7 @@ from edc.core.scoping import (
     visible_studies,
 )
 from edc.core.services import ChangeReason, membership_change, membership_grant
+from studies.models import Site
 
 REASON_FIELDS = ("change_reason_code", "change_reason", "void_record", "base_version")
 _MAX_HISTORY_ID = 2**31 - 1
@@ -68,7 +69,7 @@ class ServiceForm(forms.ModelForm):
     refusal: Exception | None = None  # the service's refusal of this very POST (second pass)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if self.refusal is not None:
             for field, errors in refusal_messages(self.refusal).items():
                 if field is not None and field not in self.fields:
@@ -374,10 +375,13 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
 # --- memberships ---------------------------------------------------------------------------------
 
 
+MEMBERSHIP_FIELDS = ["user", "study", "site", "role", "is_active"]
+
+
 class MembershipForm(ServiceForm):
     class Meta:
         model = Membership
-        fields = ["user", "study", "site", "role", "is_active"]
+        fields = MEMBERSHIP_FIELDS
 
 
 @admin.register(Membership, site=site)
@@ -407,7 +411,8 @@ class MembershipAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryA
             obj is None or has_capability(request.user, Capability.MANAGE_MEMBERSHIPS, study=obj.study)
         )
 
-    has_add_permission = has_module_permission  # type: ignore[assignment]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not _on_history_page(request) and self.has_view_permission(request, obj)
@@ -417,7 +422,7 @@ class MembershipAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryA
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if _on_history_page(request):
-            return MembershipForm._meta.fields
+            return MEMBERSHIP_FIELDS
         return ["user", "study", "created"] if obj is not None else []
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -426,7 +431,7 @@ class MembershipAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryA
             kwargs["queryset"] = administered
         elif db_field.name == "site":
             kwargs["queryset"] = (
-                db_field.related_model.objects.filter(study__in=administered.values("id"))
+                Site.objects.filter(study__in=administered.values("id"))
                 .select_related("study")
                 .order_by("study__protocol_id", "code")
             )
@@ -439,7 +444,9 @@ class MembershipAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryA
             changes = {
                 name: data[name] for name in form.changed_data if name in ("site", "role", "is_active")
             }
-            saved = self.run_service(membership_change, user=request.user, membership=stored, **changes)
+            saved = stored
+            if changes:
+                saved = self.run_service(membership_change, user=request.user, membership=stored, **changes)
         else:
             saved = self.run_service(
                 membership_grant,

@@ -262,11 +262,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.site.code if self.site_id else "all sites"
+        where = self.site.code if self.site is not None else "all sites"
         return f"{self.user} · {self.study} · {where} · {self.get_role_display()}"
 
     def clean(self) -> None:
-        if self.site_id and self.study_id and self.site.study_id != self.study_id:
+        if self.site is not None and self.study_id and self.site.study_id != self.study_id:
             raise ValidationError({"site": _("This site does not take part in the study.")})
         if self.site_id and self.role in STUDY_WIDE_ROLES:
             raise ValidationError(

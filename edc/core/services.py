@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -122,7 +122,7 @@ def _stamp(instance: AuditedModel, user: Any, reason: ChangeReason | None) -> No
 
 def _stored(instance: M, version: int | None) -> M:
     """The stored row, locked for this transaction, after the version check."""
-    current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    current = cast(M, type(instance)._default_manager.select_for_update().get(pk=instance.pk))
     based_on = instance.version if version is None else version
     if based_on != current.version:
         raise StaleRecord(current, based_on)
@@ -188,9 +188,9 @@ def _system_values_set(instance: AuditedModel) -> dict[str, Any]:
     """System fields a new record arrives with that are not their defaults (a record born voided...)."""
     values = {}
     for name in instance.system_fields:
-        field = instance._meta.get_field(name)
-        if name != "version" and field.value_from_object(instance) not in (None, ""):
-            values[name] = field.value_from_object(instance)
+        value = getattr(instance, name)
+        if name != "version" and value not in (None, ""):
+            values[name] = value
     return values
 
 

@@ -56,8 +56,8 @@ class SubjectSerializer(StrictModelSerializer):
         request = self.context.get("request")
         if request is not None:
             # Choices are scoped too: a user cannot even name a study or site they do not see.
-            self.fields["study"].queryset = visible_studies(request.user)
-            self.fields["site"].queryset = visible_sites(request.user)
+            self.fields["study"].queryset = visible_studies(request.user)  # type: ignore[attr-defined]
+            self.fields["site"].queryset = visible_sites(request.user)  # type: ignore[attr-defined]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -36,7 +36,7 @@ def subject_screen(
         site=site,
         screening_number=screening_number,
         sex=sex,
-        birth_date=birth_date,
+        birth_date=str(birth_date),
         initials=initials,
     )
     return record_save(subject, user=user)
