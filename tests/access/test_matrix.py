@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
@@ -280,6 +281,13 @@ class AccessMatrix(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.world = World()
+        # One admin session per actor for the whole class (signing in per request is most of the cost).
+        cls.sessions = {}
+        for actor, user in cls.world.users.items():
+            if user is not None:
+                client = Client()
+                client.force_login(user)
+                cls.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
 
     def client_of(self, door: str, actor: str) -> Any:
         user = self.world.users[actor]
@@ -290,15 +298,16 @@ class AccessMatrix(TestCase):
             return client
         client = Client()
         if user is not None:
-            client.force_login(user)
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[actor]
         return client
 
     def check(self, door: str, resource_name: str, action: str, actor: str, cell: str) -> None:
         resource = RESOURCES[(door, resource_name)]
         run = resource.actions[action]
+        client = self.client_of(door, actor)
         records = self.world.records.get(resource.name, {})
         if action == "list" and _LIST_CELL.match(cell):
-            answer = run(self.client_of(door, actor), self.world, None)
+            answer = run(client, self.world, None)
             expected = set() if cell == "-" else set(cell)
             self.assertEqual(answer.code, "200")
             self.assertEqual(
@@ -308,7 +317,7 @@ class AccessMatrix(TestCase):
         if not _RECORD_CELL.match(cell) and cell != "-":  # one answer whatever the target
             targets = [key if action == "create" else r.pk for key, r in records.items()] or [None]
             for target in targets:
-                self.assertEqual(run(self.client_of(door, actor), self.world, target).code, cell, target)
+                self.assertEqual(run(client, self.world, target).code, cell, target)
             return
         expected = {}
         for part in cell.split(",") if cell != "-" else []:
@@ -317,13 +326,13 @@ class AccessMatrix(TestCase):
         nonexistent = None
         for key, record in records.items():
             target = key if action == "create" else record.pk
-            answer = run(self.client_of(door, actor), self.world, target)
+            answer = run(client, self.world, target)
             if key in expected:
                 self.assertEqual(answer.code, expected[key], f"{actor} {action} {key}")
                 continue
             # Hidden: exactly the answer for a record that does not exist, and nothing of it shown.
             if nonexistent is None and action != "create":
-                nonexistent = run(self.client_of(door, actor), self.world, resource.missing()).code
+                nonexistent = run(client, self.world, resource.missing()).code
             want = "hidden" if action == "create" else nonexistent
             self.assertEqual(
                 answer.code, want, f"{actor} {action} {key} (hidden) answers like a missing record"
