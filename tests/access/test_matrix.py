@@ -166,13 +166,28 @@ def api_subject_create(client: Any, world: World, key: str) -> Answer:
 # admin --------------------------------------------------------------------------------------------
 
 
-def admin_list(resource: str, path: str) -> Callable[..., Answer]:
+def admin_list(resource: str, path: str, site_filter: str | None = None) -> Callable[..., Answer]:
     def run(client: Any, world: World, target: Any) -> Answer:
-        response = client.get(path, {"voided": "all"} if resource == "subjects" else {})
+        params = {"voided": "all"} if resource == "subjects" else {}
+        response = client.get(path, params)
         if response.status_code != 200:
             return _status(response)
-        ids = {str(obj.pk) for obj in response.context["cl"].result_list}
-        return Answer("200", response.content, _targets_listed(ids, world, resource))
+        changelist = response.context["cl"]
+        ids = {str(obj.pk) for obj in changelist.result_list}
+        listed = _targets_listed(ids, world, resource)
+        assert changelist.result_count == len(ids), "the count leaks"
+        if resource == "subjects":  # the world holds no other subjects: the total counts only these
+            assert changelist.full_result_count == len(ids), "the total count leaks"
+        if site_filter:  # a filter naming another site's id finds nothing of it
+            for key, record in world.records[resource].items():
+                found = client.get(path, {**params, site_filter: record.site_id})
+                shown = (
+                    {str(obj.pk) for obj in found.context["cl"].result_list}
+                    if found.status_code == 200
+                    else set()
+                )
+                assert (str(record.pk) in shown) == (key in listed), (key, found.status_code)
+        return Answer("200", response.content, listed)
 
     return run
 
@@ -245,7 +260,7 @@ RESOURCES: dict[tuple[str, str], Resource] = {
         missing=uuid.uuid4,
         marker=lambda subject: subject.screening_number,
         actions={
-            "list": admin_list("subjects", "/admin/subjects/subject/"),
+            "list": admin_list("subjects", "/admin/subjects/subject/", site_filter="site__id__exact"),
             "add": once("/admin/subjects/subject/add/"),
             "view": admin_page("/admin/subjects/subject/{pk}/change/"),
             "change": admin_subject_change,
@@ -258,7 +273,7 @@ RESOURCES: dict[tuple[str, str], Resource] = {
         missing=lambda: 10**9,
         marker=lambda membership: membership.user.username,
         actions={
-            "list": admin_list("memberships", "/admin/core/membership/"),
+            "list": admin_list("memberships", "/admin/core/membership/", site_filter="site__id__exact"),
             "add": once("/admin/core/membership/add/"),
             "view": admin_page("/admin/core/membership/{pk}/change/"),
             "change": admin_membership_change,
