@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from edc.core.admin_site import site
-from edc.core.scoping import visible_studies
+from edc.core.models import Role
+from edc.core.scoping import request_grants, visible_studies
 from studies.models import (
     Arm,
     Codelist,
@@ -122,11 +123,8 @@ class ScopedDefinitions:
             # The registry is the superuser's; a superuser changes any study that is not locked.
             study = None if self.registry else (study_of(obj) if obj is not None else None)
             return bool(user.is_superuser) and (study is None or study.locked_at is None)
-        # The studies this user administers, once per request (the admin asks for every model).
-        ids = getattr(request, "_administered_studies", None)
-        if ids is None:
-            ids = frozenset(administered_studies(user).values_list("id", flat=True))
-            request._administered_studies = ids  # type: ignore[attr-defined]
+        # The unlocked studies this user administers, from the memberships read once per request.
+        ids = {g.study_id for g in request_grants(request) if g.role == Role.ADMIN and not g.study_locked}
         if obj is None:
             return bool(ids)
         study = study_of(obj)

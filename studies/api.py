@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.routers import BaseRouter
 
-from edc.core.scoping import visible_studies
-from studies.models import FormDefinition, Study
+from edc.core.scoping import visible_sites, visible_studies
+from studies.models import FormDefinition, Site, Study
 from studies.selectors import forms_with_items, studies_with_definition
 from studies.serializers import FormDefinitionSerializer, StudySerializer
 
@@ -28,7 +28,14 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ("protocol_id", "registry_id", "status")
 
     def get_queryset(self) -> QuerySet[Study]:
-        return studies_with_definition(visible_studies(self.request.user)).order_by("protocol_id")
+        user = self.request.user
+        # A user sees only the sites they are granted, in the study detail too (StudySerializer.sites).
+        sites = Site.objects.filter(id__in=visible_sites(user).values("id"))
+        return (
+            studies_with_definition(visible_studies(user))
+            .prefetch_related(Prefetch("sites", queryset=sites, to_attr="visible_sites"))
+            .order_by("protocol_id")
+        )
 
 
 class FormDefinitionViewSet(viewsets.ReadOnlyModelViewSet):

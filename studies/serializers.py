@@ -172,7 +172,8 @@ STUDY_FIELDS = (
 
 
 class StudySerializer(serializers.ModelSerializer):
-    sites = SiteSerializer(many=True, read_only=True)
+    # The sites the requesting user is granted (prefetched by the view as `visible_sites`).
+    sites = SiteSerializer(source="visible_sites", many=True, read_only=True)
     arms = ArmSerializer(many=True, read_only=True)
     phases = TreatmentPhaseSerializer(many=True, read_only=True)
     interventions = InterventionSerializer(many=True, read_only=True)

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from edc.core.models import Membership, Role
+from edc.core.services import record_save
 from edc.subjects.models import Subject
 from studies.models import Site, Study
 
@@ -52,10 +53,19 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 class SubjectFactory(factory.django.DjangoModelFactory):
-    """Built straight into the table: tests of the write path call the services themselves."""
+    """Created through the core write path (no site check): a first history row like any record's.
+
+    Tests of the doors and of the subject services call those themselves. `created_by`: the user
+    named on the first history row (default none).
+    """
 
     class Meta:
         model = Subject
+
+    @classmethod
+    def _create(cls, model_class: type[Subject], *args: object, **kwargs: object) -> Subject:
+        created_by = kwargs.pop("created_by", None)
+        return record_save(model_class(*args, **kwargs), user=created_by)
 
     site = factory.SubFactory(SiteFactory)
     study = factory.LazyAttribute(lambda s: s.site.study)

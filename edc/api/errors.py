@@ -2,7 +2,8 @@
 
 {"status": 400, "code": "invalid", "detail": "...", "errors": {"field": ["message", ...]}}
 400 field errors, 401/403 refused, 404 not found (also for records outside the user's sites),
-405 deletion (records are voided), 409 a locked record, 413 a body over the upload limit.
+405 deletion (records are voided), 409 a locked record or a stale version (with `current`: the stored
+record, see edc/api/viewsets.py), 413 a body over the upload limit, 428 a change that states no version.
 Errors that never reach a DRF view (unknown /api/ paths, NUL in the address, server errors) get the
 same shape from edc.api.middleware.ApiErrorShapeMiddleware, built with `error_body`.
 """
@@ -20,7 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from edc.core.exceptions import DeletionRefused, RecordLocked
+from edc.core.exceptions import DeletionRefused, RecordLocked, StaleRecord
 
 
 def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -46,6 +47,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _response(status.HTTP_400_BAD_REQUEST, "invalid", "Invalid input.", errors)
     if isinstance(exc, RecordLocked):
         return _response(status.HTTP_409_CONFLICT, "locked", str(exc))
+    if isinstance(exc, StaleRecord):
+        return _response(status.HTTP_409_CONFLICT, "stale", str(exc))
     if isinstance(exc, DeletionRefused):
         return _response(status.HTTP_405_METHOD_NOT_ALLOWED, "deletion_refused", str(exc))
     if isinstance(exc, RequestDataTooBig):
@@ -83,3 +86,10 @@ def _shape(status_code: int, code: str, detail: str, errors: dict[str, Any] | No
 
 def _response(status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None) -> Response:
     return Response(_shape(status_code, code, detail, errors), status=status_code)
+
+
+def error_response(
+    status_code: int, code: str, detail: str, errors: dict[str, Any] | None = None, **extra: Any
+) -> Response:
+    """The error shape, for views that answer an error themselves (extra members after the four)."""
+    return Response({**_shape(status_code, code, detail, errors), **extra}, status=status_code)

@@ -1,25 +1,122 @@
+"""Serializer bases of the API: strict fields, and writes that name every field they refuse.
+
+- Every model field maps to a strict field (edc/api/fields.py): no type is coerced.
+- A write that names an unknown field or a read-only one (`status`, `study` on a change, `id`) answers
+  400 naming it; nothing is silently ignored.
+- Besides the record's fields, a change carries `change_reason`, `change_reason_code` and `version`
+  (the version it is based on); a create carries none of them.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext
 from rest_framework import serializers
 
+from edc.api import fields as strict
+from edc.core.fields import PartialDateField
 from edc.core.models import ReasonCode
+
+# What a change (PATCH, PUT) or a void carries besides the record's own fields.
+WRITE_META_KEYS = frozenset({"change_reason", "change_reason_code", "version"})
+
+
+def refused_keys(
+    data: Mapping[str, Any], fields: Mapping[str, serializers.Field], allowed: frozenset[str]
+) -> dict:
+    """{key: [message]} for every key of a write body that is unknown or read-only."""
+    errors: dict[str, list[str]] = {}
+    for key in data:
+        if key in allowed:
+            continue
+        field = fields.get(key)
+        if field is None:
+            errors[key] = [gettext("Unknown field.")]
+        elif field.read_only:
+            errors[key] = [gettext("This field is read-only.")]
+    return errors
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """The base of every record serializer: strict types, unknown and read-only fields refused by name.
+
+    The viewset puts the keys a write may add (WRITE_META_KEYS for a change) in the context as
+    `extra_write_keys`.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: strict.StrictCharField,
+        models.TextField: strict.StrictCharField,
+        models.SlugField: strict.StrictCharField,
+        models.EmailField: strict.StrictCharField,
+        models.IntegerField: strict.StrictIntegerField,
+        models.SmallIntegerField: strict.StrictIntegerField,
+        models.BigIntegerField: strict.StrictIntegerField,
+        models.PositiveIntegerField: strict.StrictIntegerField,
+        models.PositiveSmallIntegerField: strict.StrictIntegerField,
+        models.PositiveBigIntegerField: strict.StrictIntegerField,
+        models.DecimalField: strict.StrictDecimalField,
+        models.FloatField: strict.StrictFloatField,
+        models.BooleanField: strict.StrictBooleanField,
+        models.DateField: strict.StrictDateField,
+        PartialDateField: strict.PartialDateSerializerField,
+    }
+    serializer_related_field = strict.StrictPrimaryKeyRelatedField
+    serializer_choice_field = strict.StrictChoiceField
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)
+        errors = refused_keys(data, self.fields, self.context.get("extra_write_keys", frozenset()))
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **errors}) from exc
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class ChangeReasonSerializer(serializers.Serializer):
-    """The reason for change that PATCH, PUT and void require."""
+    """What a change (PATCH, PUT) and a void carry besides the record's fields."""
 
-    change_reason = serializers.CharField(
-        required=True, allow_blank=False, help_text="Why the record changes (free text)."
+    change_reason = strict.StrictCharField(
+        required=True, allow_blank=False, help_text="Why the record changes (free text, required)."
     )
-    change_reason_code = serializers.ChoiceField(
+    change_reason_code = strict.StrictChoiceField(
         choices=ReasonCode.choices, required=False, default=ReasonCode.OTHER
     )
+    version = strict.StrictIntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version the change is based on (or send it as If-Match); a stale one answers 409.",
+    )
+
+
+class VoidSerializer(ChangeReasonSerializer):
+    """The body of POST .../void/: the reason and the version, nothing else."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors = refused_keys(data, self.fields, frozenset()) if isinstance(data, Mapping) else {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **errors}) from exc  # type: ignore[dict-item]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     user = serializers.CharField(allow_null=True)
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["created", "changed", "moved", "voided"])
+    version = serializers.IntegerField(allow_null=True)
     reason_code = serializers.CharField(allow_blank=True)
     reason = serializers.CharField(allow_blank=True)
     changes = serializers.DictField()

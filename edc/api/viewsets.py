@@ -1,22 +1,51 @@
-"""The base of every write endpoint on clinical data: scoped reads, service writes, reasons, voiding."""
+"""The base of every endpoint on clinical data: scoped reads, service writes, reasons, versions, voiding.
+
+The version contract (docs/audit.md):
+- Every record carries `version`; a read answers it in the body and as `ETag: "<version>"`.
+- A change (PATCH, PUT) and a void state the version they are based on, as `If-Match: "<version>"`
+  or as `version` in the body (both: they must agree). Without one: 428 naming `version`.
+- A stale version answers 409 `stale`, with the stored record under `current` and its ETag;
+  nothing is written.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, cast
 
 from django.db import models
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from edc.api.errors import error_response
 from edc.api.permissions import SiteWritePermission
-from edc.api.serializers import ChangeReasonSerializer, HistoryEntrySerializer
+from edc.api.serializers import (
+    WRITE_META_KEYS,
+    ChangeReasonSerializer,
+    HistoryEntrySerializer,
+    VoidSerializer,
+)
+from edc.core.exceptions import StaleRecord
+from edc.core.models import AuditedQuerySet
 from edc.core.scoping import scope
 from edc.core.selectors import history_for
 from edc.core.services import ChangeReason
+
+_ETAG = re.compile(r'\s*"([0-9]{1,10})"\s*', re.ASCII)
+
+
+def etag(instance: Any) -> str:
+    return f'"{instance.version}"'
+
+
+class VersionRequired(Exception):
+    """A change that states no version (HTTP 428)."""
 
 
 class AuditedViewSet(
@@ -31,44 +60,70 @@ class AuditedViewSet(
     permission_classes = [*viewsets.GenericViewSet.permission_classes, SiteWritePermission]
 
     def get_queryset(self) -> models.QuerySet:
-        queryset = scope(super().get_queryset(), self.request.user)
+        queryset = cast(AuditedQuerySet, scope(super().get_queryset(), self.request.user))
         if self.action == "list" and self.request.query_params.get("include_voided") not in {"1", "true"}:
             queryset = queryset.active()
         return queryset
 
-    # Services, one per write; subclasses call their app's services.
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        context["extra_write_keys"] = (
+            WRITE_META_KEYS if self.action in ("update", "partial_update") else frozenset()
+        )
+        return context
+
+    # Services, one per write; subclasses call their app's services (the admin calls the same ones).
     def create_record(self, data: dict[str, Any]) -> models.Model:
         raise MethodNotAllowed("POST")
 
     def update_record(
-        self, instance: models.Model, data: dict[str, Any], reason: ChangeReason
+        self, instance: Any, data: dict[str, Any], reason: ChangeReason, version: int
     ) -> models.Model:
         raise MethodNotAllowed("PATCH")
 
-    def void_record(self, instance: models.Model, reason: ChangeReason) -> models.Model:
+    def void_record(self, instance: Any, reason: ChangeReason, version: int) -> models.Model:
         raise MethodNotAllowed("POST")
 
-    def perform_create(self, serializer: Any) -> None:
-        serializer.instance = self.create_record(dict(serializer.validated_data))
+    def _record_response(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            self.get_serializer(instance).data, status=status_code, headers={"ETag": etag(instance)}
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._record_response(self.get_object())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._record_response(
+            self.create_record(dict(serializer.validated_data)), status.HTTP_201_CREATED
+        )
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         instance = self.get_object()
-        reason = self._reason(request)
+        version = self._based_on_version(request)
+        meta = ChangeReasonSerializer(data=request.data)
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        changed = self.update_record(instance, dict(serializer.validated_data), reason)
-        return Response(self.get_serializer(changed).data)
+        meta_valid, record_valid = meta.is_valid(), serializer.is_valid()
+        if not (meta_valid and record_valid):
+            raise serializers.ValidationError({**dict(serializer.errors), **dict(meta.errors)})
+        reason = self._reason(meta.validated_data)
+        changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
+        return self._record_response(changed)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise MethodNotAllowed("DELETE", detail="Records are never deleted: POST to .../void/ with a reason.")
 
-    @extend_schema(request=ChangeReasonSerializer)
+    @extend_schema(request=VoidSerializer)
     @action(detail=True, methods=["post"])
     def void(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
-        voided = self.void_record(instance, self._reason(request))
-        return Response(self.get_serializer(voided).data, status=status.HTTP_200_OK)
+        version = self._based_on_version(request)
+        meta = VoidSerializer(data=request.data)
+        meta.is_valid(raise_exception=True)
+        voided = self.void_record(instance, self._reason(meta.validated_data), version)
+        return self._record_response(voided)
 
     @extend_schema(responses=HistoryEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -77,11 +132,58 @@ class AuditedViewSet(
         entries = history_for(instance, request.user)
         return Response(HistoryEntrySerializer(entries, many=True).data)
 
+    # --- reasons and versions ---------------------------------------------------------------------
+
     @staticmethod
-    def _reason(request: Request) -> ChangeReason:
-        serializer = ChangeReasonSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return ChangeReason(
-            code=serializer.validated_data["change_reason_code"],
-            text=serializer.validated_data["change_reason"],
-        )
+    def _reason(data: Mapping[str, Any]) -> ChangeReason:
+        # The same rule as the admin form's (ChangeReason.from_input): words required, code optional.
+        return ChangeReason.from_input(data.get("change_reason_code"), data.get("change_reason"))
+
+    @staticmethod
+    def _based_on_version(request: Request) -> int:
+        """The version a change is based on, from If-Match or the body's `version` (400/428 otherwise)."""
+        header = request.headers.get("If-Match")
+        from_header = None
+        if header is not None:
+            match = _ETAG.fullmatch(header)
+            if not match:
+                raise serializers.ValidationError(
+                    {"If-Match": [gettext('Send the ETag of the record you read, e.g. If-Match: "3".')]}
+                )
+            from_header = int(match.group(1))
+        body = request.data.get("version") if isinstance(request.data, Mapping) else None
+        from_body = None
+        if body is not None:
+            try:
+                from_body = ChangeReasonSerializer().fields["version"].run_validation(body)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"version": exc.detail}) from exc
+        if from_header is not None and from_body is not None and from_header != from_body:
+            raise serializers.ValidationError(
+                {"version": [gettext("The body's version and If-Match name different versions.")]}
+            )
+        version = from_header if from_header is not None else from_body
+        if version is None:
+            raise VersionRequired()
+        return version
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, VersionRequired):
+            message = gettext(
+                'State the version your change is based on: If-Match: "<version>" or "version" in the body.'
+            )
+            response = error_response(
+                status.HTTP_428_PRECONDITION_REQUIRED,
+                "version_required",
+                message,
+                {"version": [message]},
+            )
+        elif isinstance(exc, StaleRecord):
+            response = error_response(
+                status.HTTP_409_CONFLICT, "stale", str(exc), current=self.get_serializer(exc.current).data
+            )
+            response["ETag"] = etag(exc.current)
+        else:
+            return super().handle_exception(exc)
+        response.exception = True  # as APIView.handle_exception marks its answers
+        return response

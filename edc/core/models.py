@@ -1,21 +1,50 @@
-"""The base of every clinical model: identity, ownership (study, site), voiding, locks and history.
+"""The base of every clinical model: identity, ownership (study, site), voiding, locks, version, history.
 
-Writes go through edc.core.services (record_save, record_void), never straight to save(): that is
-where the reason for change is demanded, locks are enforced and the history row gets its reason.
+Writes go through edc.core.services (record_save, record_void, record_bulk_create, ...), never straight
+to save(): that is where the reason for change is demanded, locks and versions are enforced and the
+history row gets its reason. Anything else raises AuditBypassError:
+
+- `save()` (and so `Model.objects.create`, `get_or_create`, `update_or_create`) outside the helpers;
+- `QuerySet.update()`, `bulk_update()`, `bulk_create()`, `delete()`, also through the base manager.
 """
 
 from __future__ import annotations
 
+import contextvars
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from edc.core.exceptions import AuditBypassError, DeletionRefused
+
+# Set only while a helper of edc.core.services writes; the guards below refuse every other write.
+_write_path_open: contextvars.ContextVar[bool] = contextvars.ContextVar("edc_write_path", default=False)
+
+
+@contextmanager
+def _write_path() -> Iterator[None]:
+    """For edc.core.services only: the one place that may save audited rows."""
+    token = _write_path_open.set(True)
+    try:
+        yield
+    finally:
+        _write_path_open.reset(token)
+
+
+def _refuse_outside_write_path(what: str) -> None:
+    if not _write_path_open.get():
+        raise AuditBypassError(
+            f"{what} on an audited model would skip the reason for change, the version and the history "
+            "row: write through the app's services (edc.core.services underneath)."
+        )
 
 
 class ReasonCode(models.TextChoices):
@@ -53,11 +82,22 @@ class AuditedQuerySet(models.QuerySet):
     def bulk_update(self, *args: Any, **kwargs: Any) -> Any:
         raise AuditBypassError("bulk_update() would skip history; write through edc.core.services.")
 
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise AuditBypassError("update_or_create() would skip the reason for change; use the services.")
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_outside_write_path("bulk_create()")
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class AuditedModel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: every write states the version it was based on; a stale one is refused.
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text=_("Raised by one on every change; a stale write is refused.")
+    )
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)
     void_reason = models.TextField(blank=True, editable=False)
     # Set by the lock workflow (data-integrity); a locked record refuses every change.
@@ -71,9 +111,20 @@ class AuditedModel(models.Model):
     scope_site_field: ClassVar[str | None] = None
     # Parents whose lock also locks this record, nearest first (e.g. ("visit", "subject", "study")).
     lock_parents: ClassVar[tuple[str, ...]] = ()
+    # Fields only the core helpers set (voiding, locking, the version): refused in an ordinary change.
+    system_fields: ClassVar[tuple[str, ...]] = ("version", "voided_at", "void_reason", "locked_at")
+    # Fields fixed once the record exists (its study, its identity).
+    fixed_fields: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
+        # Django's internals (related access, refresh_from_db, save's UPDATE) use the base manager:
+        # it refuses bulk writes like `objects`, so `Model._base_manager.update()` is no side door.
+        base_manager_name = "objects"
+
+    def save_base(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_outside_write_path("save()")
+        super().save_base(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise DeletionRefused("Clinical records are never deleted; void them with a reason.")
@@ -92,11 +143,21 @@ class AuditedModel(models.Model):
                 yield f"its {parent._meta.verbose_name} {parent} is locked"
 
 
+def _refuse_raw_saves(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # loaddata saves through Model.save_base(obj, raw=True), past AuditedModel.save_base.
+    if isinstance(instance, AuditedModel):
+        _refuse_outside_write_path("save()")
+
+
+models.signals.pre_save.connect(_refuse_raw_saves, dispatch_uid="edc_audited_raw_saves")
+
+
 class StudyOwnedModel(AuditedModel):
     study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="+")
 
     scope_study_field: ClassVar[str | None] = "study"
     lock_parents: ClassVar[tuple[str, ...]] = ("study",)
+    fixed_fields: ClassVar[tuple[str, ...]] = ("study",)
 
     class Meta:
         abstract = True
@@ -115,7 +176,10 @@ class SiteOwnedModel(StudyOwnedModel):
     def clean(self) -> None:
         super().clean()
         if self.site_id and self.study_id and self.site.study_id != self.study_id:
-            raise ValidationError({"site": "This site does not take part in the record's study."})
+            raise ValidationError({"site": _("This site does not take part in the record's study.")})
+
+
+# --- roles ---------------------------------------------------------------------------------------
 
 
 class Role(models.TextChoices):
@@ -127,14 +191,51 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Study administrator"
 
 
-# Roles that may enter or change subject data; the others read (monitors raise queries later).
-WRITING_ROLES = frozenset({Role.SITE_COORDINATOR, Role.INVESTIGATOR, Role.DATA_MANAGER, Role.ADMIN})
+class Capability(StrEnum):
+    """What a role allows, at the sites its membership grants (see docs/audit.md, the role table)."""
+
+    READ = "read"  # see the study's records at the membership's sites
+    ENTER_DATA = "enter_data"  # create, change and void clinical data there
+    ANSWER_QUERIES = "answer_queries"
+    SIGN = "sign"  # investigator signatures (data-integrity issue)
+    VERIFY = "verify"  # source data verification
+    RAISE_QUERIES = "raise_queries"
+    LOCK = "lock"  # lock and unlock records
+    MANAGE_MEMBERSHIPS = "manage_memberships"  # grant, change and end memberships of the study
+    EDIT_DEFINITIONS = "edit_definitions"  # change the trial definition in the admin
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.SITE_COORDINATOR: frozenset({C.READ, C.ENTER_DATA, C.ANSWER_QUERIES}),
+    Role.INVESTIGATOR: frozenset({C.READ, C.ENTER_DATA, C.ANSWER_QUERIES, C.SIGN}),
+    Role.MONITOR: frozenset({C.READ, C.VERIFY, C.RAISE_QUERIES}),
+    Role.DATA_MANAGER: frozenset({C.READ, C.RAISE_QUERIES, C.LOCK}),
+    Role.SPONSOR_VIEWER: frozenset({C.READ}),
+    Role.ADMIN: frozenset({C.READ, C.MANAGE_MEMBERSHIPS, C.EDIT_DEFINITIONS}),
+}
+del C
+
+
+# Roles that hold a capability, for queries ("role__in").
+def roles_with(capability: Capability) -> frozenset[str]:
+    return frozenset(role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities)
+
+
+# Roles that may enter or change subject data; the others read, verify, query or lock.
+WRITING_ROLES = roles_with(Capability.ENTER_DATA)
+# Roles that cover a whole study: their membership names no site.
+STUDY_WIDE_ROLES = frozenset({Role.DATA_MANAGER, Role.ADMIN})
 
 
 class Membership(models.Model):
-    """What a user may see: one study, and one of its sites or (site empty) all of them."""
+    """What a user may see and do: one study, one of its sites or (site empty) all of them, one role.
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    Granted and changed through edc.core.services.membership_grant / membership_change only (by a
+    superuser or a study administrator of that study); ended by deactivation, never deleted.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
     study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="memberships")
     site = models.ForeignKey(
         "studies.Site",
@@ -142,7 +243,7 @@ class Membership(models.Model):
         related_name="memberships",
         null=True,
         blank=True,
-        help_text="Empty: every site of the study.",
+        help_text=_("Empty: every site of the study."),
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
@@ -161,13 +262,25 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.site.code if self.site_id else "all sites"
+        where = self.site.code if self.site is not None else "all sites"
         return f"{self.user} · {self.study} · {where} · {self.get_role_display()}"
 
     def clean(self) -> None:
-        if self.site_id and self.study_id and self.site.study_id != self.study_id:
-            raise ValidationError({"site": "This site does not take part in the study."})
+        if self.site is not None and self.study_id and self.site.study_id != self.study_id:
+            raise ValidationError({"site": _("This site does not take part in the study.")})
+        if self.site_id and self.role in STUDY_WIDE_ROLES:
+            raise ValidationError(
+                {
+                    "site": _("A {role} covers every site of the study: leave the site empty.").format(
+                        role=self.get_role_display().lower()
+                    )
+                }
+            )
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return ROLE_CAPABILITIES.get(self.role, frozenset())
 
     @property
     def can_write(self) -> bool:
-        return self.role in WRITING_ROLES
+        return Capability.ENTER_DATA in self.capabilities

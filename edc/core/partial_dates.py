@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
+# ASCII digits only: Arabic-Indic or full-width digits are not accepted as a date (\d would match them).
+_PATTERN = re.compile(r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?$", re.ASCII)
 
 
 class PartialDateError(ValueError):
@@ -69,7 +70,7 @@ class PartialDate:
             return value
         if isinstance(value, dt.date):
             return cls(value.year, value.month, value.day)
-        match = _PATTERN.match(str(value).strip())
+        match = _PATTERN.fullmatch(str(value).strip())
         if not match:
             raise PartialDateError(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
         month = match.group("month")

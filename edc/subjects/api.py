@@ -6,7 +6,8 @@ import django_filters
 from rest_framework import serializers
 from rest_framework.routers import BaseRouter
 
-from edc.api.fields import PartialDateSerializerField
+from edc.api.fields import PartialDateSerializerField, StrictPrimaryKeyRelatedField
+from edc.api.serializers import StrictModelSerializer
 from edc.api.viewsets import AuditedViewSet
 from edc.core.scoping import visible_sites, visible_studies
 from edc.core.services import ChangeReason
@@ -15,9 +16,9 @@ from edc.subjects.models import Subject, SubjectStatus
 from studies.models import Site, Study
 
 
-class SubjectSerializer(serializers.ModelSerializer):
-    study = serializers.PrimaryKeyRelatedField(queryset=Study.objects.none())
-    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
+class SubjectSerializer(StrictModelSerializer):
+    study = StrictPrimaryKeyRelatedField(queryset=Study.objects.none())
+    site = StrictPrimaryKeyRelatedField(queryset=Site.objects.none())
     birth_date = PartialDateSerializerField()
 
     class Meta:
@@ -32,12 +33,21 @@ class SubjectSerializer(serializers.ModelSerializer):
             "initials",
             "sex",
             "birth_date",
+            "version",
             "created",
             "updated",
             "voided_at",
             "void_reason",
         ]
-        read_only_fields = ["subject_identifier", "status", "created", "updated", "voided_at", "void_reason"]
+        read_only_fields = [
+            "subject_identifier",
+            "status",
+            "version",
+            "created",
+            "updated",
+            "voided_at",
+            "void_reason",
+        ]
         # Uniqueness is checked by the model's constraints in the service (one place for validation).
         validators: list[Any] = []
 
@@ -46,13 +56,16 @@ class SubjectSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             # Choices are scoped too: a user cannot even name a study or site they do not see.
-            self.fields["study"].queryset = visible_studies(request.user)
-            self.fields["site"].queryset = visible_sites(request.user)
+            self.fields["study"].queryset = visible_studies(request.user)  # type: ignore[attr-defined]
+            self.fields["site"].queryset = visible_sites(request.user)  # type: ignore[attr-defined]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         if self.instance is not None and not isinstance(self.instance, list | tuple):
-            fields["study"].read_only = True
+            # What subject_update takes: the rest is fixed or changes through its transition only.
+            for name, field in fields.items():
+                if name not in Subject.editable_fields:
+                    field.read_only = True
         return fields
 
 
@@ -71,14 +84,19 @@ class SubjectViewSet(AuditedViewSet):
     serializer_class = SubjectSerializer
     filterset_class = SubjectFilter
 
+    # The same services as the admin (edc/subjects/admin.py).
     def create_record(self, data: dict[str, Any]) -> Subject:
         return services.subject_screen(user=self.request.user, **data)
 
-    def update_record(self, instance: Subject, data: dict[str, Any], reason: ChangeReason) -> Subject:
-        return services.subject_update(user=self.request.user, subject=instance, changes=data, reason=reason)
+    def update_record(
+        self, instance: Subject, data: dict[str, Any], reason: ChangeReason, version: int
+    ) -> Subject:
+        return services.subject_update(
+            user=self.request.user, subject=instance, reason=reason, version=version, **data
+        )
 
-    def void_record(self, instance: Subject, reason: ChangeReason) -> Subject:
-        return services.subject_void(user=self.request.user, subject=instance, reason=reason)
+    def void_record(self, instance: Subject, reason: ChangeReason, version: int) -> Subject:
+        return services.subject_void(user=self.request.user, subject=instance, reason=reason, version=version)
 
 
 def register(router: BaseRouter) -> None:

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as dt
+from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 
 from edc.core.fields import PartialDateField
 from edc.core.models import SiteOwnedModel
+from edc.core.partial_dates import PartialDate, PartialDateError
+
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def validate_birth_date(value: Any) -> None:
+    """A plausible birth date: not before 1900 and not in the future (the field refuses the future)."""
+    try:
+        birth = PartialDate.parse(value)
+    except PartialDateError:
+        return  # the field reports the format
+    if birth.year < EARLIEST_BIRTH_YEAR:
+        raise ValidationError(
+            gettext("A birth year before {year} is not plausible.").format(year=EARLIEST_BIRTH_YEAR),
+            code="birth_year_too_early",
+        )
+    if birth.year > dt.date.today().year:
+        raise ValidationError(gettext("A birth date cannot lie in the future."), code="future_birth_date")
 
 
 class SubjectStatus(models.TextChoices):
@@ -33,10 +54,16 @@ class Subject(SiteOwnedModel):
     initials = models.CharField(max_length=4, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices)
     birth_date = PartialDateField(
-        help_text="YYYY, YYYY-MM or YYYY-MM-DD: many patients give only the year of birth."
+        help_text="YYYY, YYYY-MM or YYYY-MM-DD: many patients give only the year of birth.",
+        validators=[validate_birth_date],
     )
 
     lock_parents: ClassVar[tuple[str, ...]] = ("study",)
+    # The screening number is the subject's identity; subject_identifier and status change only
+    # through their transitions (screening and enrollment services).
+    fixed_fields: ClassVar[tuple[str, ...]] = ("study", "screening_number")
+    # What a door may change on an existing subject (subject_update's keyword arguments).
+    editable_fields: ClassVar[tuple[str, ...]] = ("site", "sex", "birth_date", "initials")
     # The subject record stores the registry's DM (demographics) form (studies/form_stores.py);
     # identifiers and status are set by the enrollment workflow, not entered on the form.
     form_code: ClassVar[str] = "DM"

@@ -1,0 +1,91 @@
+# ruff: noqa: E501  (the table is read across: one row per resource and action, one column per actor)
+"""The access matrix: role x resource x action, in one table. tests/access/test_matrix.py runs every cell.
+
+THE WORLD (built once by test_matrix.py): study S with sites A and B, study O with site Z, one record
+of each resource at each of A, B and Z. The actors:
+
+    superuser        a superuser
+    study_admin      study administrator of S (all sites)
+    data_manager     data manager of S (all sites)
+    monitor          monitor of S (all sites)
+    sponsor          sponsor viewer of S (all sites)
+    coordinator_a    site coordinator of S at site A
+    investigator_a   investigator of S at site A
+    outsider         site coordinator of O at site Z (another study)
+    nobody           a staff user without memberships
+    anonymous        not signed in
+
+A CELL says what the actor gets, per target record (A, B or Z; for studies S or O):
+
+    200:AB,403:Z   answer 200 for the records at A and B, 403 for Z. A target a cell does not name is
+                   HIDDEN: the answer must be exactly the one for an id that does not exist (404 in the
+                   API, the admin's "does not exist" redirect...), writes change nothing, and the page
+                   does not contain the record's marker (no leak of its existence or content).
+    saved:A        (admin writes) the change was stored.
+    AB / -         (list actions) exactly these targets are listed, also under a filter naming each
+                   target's site, and the count matches: "-" none.
+    401, 403, 200, login    the same answer for every target (login: the admin's redirect to its
+                   login page).
+
+ADDING A RESOURCE: describe it in test_matrix.py (a Resource with its targets and actions; most are
+generic: ApiRecords / AdminRecords) and add its rows below. Rows of later issues go here too.
+"""
+
+from __future__ import annotations
+
+ACTORS = (
+    "superuser",
+    "study_admin",
+    "data_manager",
+    "monitor",
+    "sponsor",
+    "coordinator_a",
+    "investigator_a",
+    "outsider",
+    "nobody",
+    "anonymous",
+)
+
+# fmt: off
+TABLE = """
+door  resource     action    superuser  study_admin  data_manager  monitor   sponsor   coordinator_a  investigator_a  outsider  nobody  anonymous
+api   subjects     list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   subjects     retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   subjects     history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   subjects     create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   subjects     change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   subjects     void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   studies      list      SO         S            S             S         S         S              S               O         -       401
+api   studies      retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+api   forms        list      200        200          200           200       200       200            200             200       200     401
+api   forms        retrieve  200        200          200           200       200       200            200             200       200     401
+admin subjects     list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin subjects     add       200        403          403           403       403       200            200             200       403     login
+admin subjects     view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin subjects     change    saved:ABZ  403:AB       403:AB        403:AB    403:AB    saved:A        saved:A         saved:Z   403     login
+admin subjects     history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
+admin subjects     version   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
+admin memberships  list      ABZ        AB           403           403       403       403            403             403       403     login
+admin memberships  add       200        200          403           403       403       403            403             403       403     login
+admin memberships  view      200:ABZ    200:AB       403           403       403       403            403             403       403     login
+admin memberships  change    saved:ABZ  saved:AB     403           403       403       403            403             403       403     login
+admin memberships  history   200:ABZ    200:AB       -             -         -         -              -               -         -       login
+admin memberships  version   200:ABZ    200:AB       -             -         -         -              -               -         -       login
+admin users        list      200        403          403           403       403       403            403             403       403     login
+"""
+# fmt: on
+# Not yet in the table: the trial-definition admin (studies/admin.py) and the CTCAE term admin; their
+# owners add rows here (the same cells: a definition belongs to study S or O).
+
+
+def rows() -> list[tuple[str, str, str, dict[str, str]]]:
+    """(door, resource, action, {actor: cell}) for every row of TABLE."""
+    lines = [line.split() for line in TABLE.strip().splitlines()]
+    header, body = lines[0], lines[1:]
+    assert tuple(header[3:]) == ACTORS, "the table's columns must be ACTORS, in order"
+    parsed = []
+    for line in body:
+        assert len(line) == len(header), f"row {line[:3]} has {len(line)} cells, not {len(header)}"
+        door, resource, action, *cells = line
+        parsed.append((door, resource, action, dict(zip(ACTORS, cells, strict=True))))
+    return parsed

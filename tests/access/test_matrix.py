@@ -1,0 +1,377 @@
+"""Runs every cell of the access matrix (tests/access/matrix.py): one test per resource, action and actor.
+
+The world is built once (TestCase.setUpTestData); each test runs in its own savepoint, so a write
+one test makes is gone for the next.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.test import Client, TestCase
+from rest_framework.test import APIClient
+
+from edc.core.models import Membership, Role
+from edc.subjects.models import Subject
+from studies.models import FormDefinition
+from tests.access.matrix import ACTORS, rows
+from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
+
+MEMBERSHIPS = {
+    "study_admin": (Role.ADMIN, "S", None),
+    "data_manager": (Role.DATA_MANAGER, "S", None),
+    "monitor": (Role.MONITOR, "S", None),
+    "sponsor": (Role.SPONSOR_VIEWER, "S", None),
+    "coordinator_a": (Role.SITE_COORDINATOR, "S", "A"),
+    "investigator_a": (Role.INVESTIGATOR, "S", "A"),
+    "outsider": (Role.SITE_COORDINATOR, "O", "Z"),
+}
+
+
+class World:
+    """Study S (sites A, B), study O (site Z), actors with their memberships, records at A, B, Z."""
+
+    def __init__(self) -> None:
+        self.studies = {"S": StudyFactory(protocol_id="MATRIX-S"), "O": StudyFactory(protocol_id="MATRIX-O")}
+        self.sites = {
+            "A": SiteFactory(study=self.studies["S"], code="A"),
+            "B": SiteFactory(study=self.studies["S"], code="B"),
+            "Z": SiteFactory(study=self.studies["O"], code="Z"),
+        }
+        self.users: dict[str, Any] = {"superuser": UserFactory(username="m_superuser", is_superuser=True)}
+        for actor, (role, study, site) in MEMBERSHIPS.items():
+            self.users[actor] = UserFactory(username=f"m_{actor}")
+            MembershipFactory(
+                user=self.users[actor], study=self.studies[study], site=self.sites.get(site), role=role
+            )
+        self.users["nobody"] = UserFactory(username="m_nobody")
+        self.users["anonymous"] = None
+        self.records: dict[str, dict[str, Any]] = {
+            "subjects": {
+                key: SubjectFactory(site=site, screening_number=f"SECRET-{key}")
+                for key, site in self.sites.items()
+            },
+            "memberships": {
+                key: MembershipFactory(
+                    user=UserFactory(username=f"member_{key}"), study=site.study, site=site, role=Role.MONITOR
+                )
+                for key, site in self.sites.items()
+            },
+            "studies": dict(self.studies),
+        }
+        FormDefinition.objects.create(code="VS", name="Vital signs")
+
+
+# --- how each action is performed ------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What a request answered, reduced to what a cell states."""
+
+    code: str  # "200", "404", "saved", "login", ...
+    body: bytes = b""
+    listed: set[str] | None = None  # for list actions: the targets shown
+
+
+def _status(response: Any) -> Answer:
+    if response.status_code == 302 and "/login/" in response.get("Location", ""):
+        return Answer("login", response.content)
+    return Answer(str(response.status_code), getattr(response, "content", b""))
+
+
+@dataclass
+class Resource:
+    """One resource of one door: its targets and, per action, how to perform it on a target (or None)."""
+
+    name: str
+    missing: Callable[[], Any]  # the pk of a record that does not exist
+    marker: Callable[[Any], str]  # text that would reveal the record (must not appear when hidden)
+    actions: dict[str, Callable[..., Answer]] = field(default_factory=dict)
+
+
+def _targets_listed(ids: set[str], world: World, resource: str) -> set[str]:
+    return {key for key, record in world.records[resource].items() if str(record.pk) in ids}
+
+
+# API ----------------------------------------------------------------------------------------------
+
+
+def api_list(resource: str, path: str, site_filter: str | None = None) -> Callable[..., Answer]:
+    def run(client: Any, world: World, target: Any) -> Answer:
+        response = client.get(path, {"include_voided": "1"})
+        if response.status_code != 200:
+            return _status(response)
+        body = response.json()
+        ids = {str(row["id"]) for row in body["results"]}
+        listed = _targets_listed(ids, world, resource)
+        assert body["count"] == len(ids), "the count leaks"
+        if site_filter:  # a filter naming another site's id finds nothing of it
+            for key, record in world.records[resource].items():
+                found = client.get(path, {site_filter: record.site_id, "include_voided": "1"}).json()
+                assert (str(record.pk) in {str(r["id"]) for r in found["results"]}) == (key in listed)
+                assert found["count"] == len(found["results"])
+        return Answer("200", response.content, listed)
+
+    return run
+
+
+def api_get(path: str) -> Callable[..., Answer]:
+    def run(client: Any, world: World, pk: Any) -> Answer:
+        return _status(client.get(path.format(pk=pk)))
+
+    return run
+
+
+def _if_match(world: World, resource: str, pk: Any) -> dict[str, str]:
+    record = Subject.objects.filter(pk=pk).first()
+    return {"HTTP_IF_MATCH": f'"{record.version if record else 1}"'}
+
+
+def api_subject_change(client: Any, world: World, pk: Any) -> Answer:
+    headers = _if_match(world, "subjects", pk)
+    body = {"initials": "MX", "change_reason": "matrix"}
+    return _status(client.patch(f"/api/subjects/{pk}/", body, format="json", **headers))
+
+
+def api_subject_void(client: Any, world: World, pk: Any) -> Answer:
+    headers = _if_match(world, "subjects", pk)
+    return _status(
+        client.post(f"/api/subjects/{pk}/void/", {"change_reason": "matrix"}, format="json", **headers)
+    )
+
+
+def api_subject_create(client: Any, world: World, key: str) -> Answer:
+    site = world.sites[key]
+    body = {
+        "study": site.study_id,
+        "site": site.pk,
+        "screening_number": f"NEW-{key}",
+        "sex": "M",
+        "birth_date": "1970",
+    }
+    response = client.post("/api/subjects/", body, format="json")
+    answer = _status(response)
+    if answer.code == "400":  # a site or study the user does not see cannot even be named
+        assert set(response.json()["errors"]) & {"study", "site"}, response.json()
+        answer.code = "hidden"
+    return answer
+
+
+# admin --------------------------------------------------------------------------------------------
+
+
+def admin_list(resource: str, path: str, site_filter: str | None = None) -> Callable[..., Answer]:
+    def run(client: Any, world: World, target: Any) -> Answer:
+        params = {"voided": "all"} if resource == "subjects" else {}
+        response = client.get(path, params)
+        if response.status_code != 200:
+            return _status(response)
+        changelist = response.context["cl"]
+        ids = {str(obj.pk) for obj in changelist.result_list}
+        listed = _targets_listed(ids, world, resource)
+        assert changelist.result_count == len(ids), "the count leaks"
+        if resource == "subjects":  # the world holds no other subjects: the total counts only these
+            assert changelist.full_result_count == len(ids), "the total count leaks"
+        if site_filter:  # a filter naming another site's id finds nothing of it
+            for key, record in world.records[resource].items():
+                found = client.get(path, {**params, site_filter: record.site_id})
+                shown = (
+                    {str(obj.pk) for obj in found.context["cl"].result_list}
+                    if found.status_code == 200
+                    else set()
+                )
+                assert (str(record.pk) in shown) == (key in listed), (key, found.status_code)
+        return Answer("200", response.content, listed)
+
+    return run
+
+
+def admin_page(path: str) -> Callable[..., Answer]:
+    def run(client: Any, world: World, pk: Any) -> Answer:
+        model = Subject if "/subjects/" in path else Membership
+        history = model.history.filter(id=pk).first() if pk is not None else None
+        url = path.format(pk=pk, history_id=history.history_id if history else 999999)
+        return _status(client.get(url))
+
+    return run
+
+
+def admin_subject_change(client: Any, world: World, pk: Any) -> Answer:
+    subject = Subject.objects.filter(pk=pk).first()
+    data = {"initials": "MX", "sex": "F", "birth_date": "1961-05", "change_reason": "matrix"}
+    if subject is not None:
+        data.update(site=subject.site_id, base_version=subject.version)
+    response = client.post(f"/admin/subjects/subject/{pk}/change/", data)
+    if subject is not None and Subject.objects.get(pk=pk).initials == "MX":
+        return Answer("saved")
+    return _status(response)
+
+
+def admin_membership_change(client: Any, world: World, pk: Any) -> Answer:
+    membership = Membership.objects.filter(pk=pk).first()
+    data = {"role": Role.INVESTIGATOR, "is_active": "on", "site": membership.site_id if membership else ""}
+    response = client.post(f"/admin/core/membership/{pk}/change/", data)
+    if membership is not None and Membership.objects.get(pk=pk).role == Role.INVESTIGATOR:
+        return Answer("saved")
+    return _status(response)
+
+
+def once(path: str, api: bool = False) -> Callable[..., Answer]:
+    def run(client: Any, world: World, target: Any) -> Answer:
+        return _status(client.get(path))
+
+    return run
+
+
+RESOURCES: dict[tuple[str, str], Resource] = {
+    ("api", "subjects"): Resource(
+        "subjects",
+        missing=uuid.uuid4,
+        marker=lambda subject: subject.screening_number,
+        actions={
+            "list": api_list("subjects", "/api/subjects/", site_filter="site"),
+            "retrieve": api_get("/api/subjects/{pk}/"),
+            "history": api_get("/api/subjects/{pk}/history/"),
+            "create": api_subject_create,
+            "change": api_subject_change,
+            "void": api_subject_void,
+        },
+    ),
+    ("api", "studies"): Resource(
+        "studies",
+        missing=lambda: 10**9,
+        marker=lambda study: study.protocol_id,
+        actions={"list": api_list("studies", "/api/studies/"), "retrieve": api_get("/api/studies/{pk}/")},
+    ),
+    ("api", "forms"): Resource(
+        "forms",
+        missing=lambda: None,
+        marker=lambda form: "",
+        actions={"list": once("/api/forms/"), "retrieve": once("/api/forms/VS/")},
+    ),
+    ("admin", "subjects"): Resource(
+        "subjects",
+        missing=uuid.uuid4,
+        marker=lambda subject: subject.screening_number,
+        actions={
+            "list": admin_list("subjects", "/admin/subjects/subject/", site_filter="site__id__exact"),
+            "add": once("/admin/subjects/subject/add/"),
+            "view": admin_page("/admin/subjects/subject/{pk}/change/"),
+            "change": admin_subject_change,
+            "history": admin_page("/admin/subjects/subject/{pk}/history/"),
+            "version": admin_page("/admin/subjects/subject/{pk}/history/{history_id}/"),
+        },
+    ),
+    ("admin", "memberships"): Resource(
+        "memberships",
+        missing=lambda: 10**9,
+        marker=lambda membership: membership.user.username,
+        actions={
+            "list": admin_list("memberships", "/admin/core/membership/", site_filter="site__id__exact"),
+            "add": once("/admin/core/membership/add/"),
+            "view": admin_page("/admin/core/membership/{pk}/change/"),
+            "change": admin_membership_change,
+            "history": admin_page("/admin/core/membership/{pk}/history/"),
+            "version": admin_page("/admin/core/membership/{pk}/history/{history_id}/"),
+        },
+    ),
+    ("admin", "users"): Resource(
+        "users", missing=lambda: None, marker=lambda user: "", actions={"list": once("/admin/auth/user/")}
+    ),
+}
+
+_RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
+_LIST_CELL = re.compile(r"^([A-Z]+|-)$")
+
+
+class AccessMatrix(TestCase):
+    """Generated below: test_<door>_<resource>_<action>_as_<actor>."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.world = World()
+        # One admin session per actor for the whole class (signing in per request is most of the cost).
+        cls.sessions = {}
+        for actor, user in cls.world.users.items():
+            if user is not None:
+                client = Client()
+                client.force_login(user)
+                cls.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def client_of(self, door: str, actor: str) -> Any:
+        user = self.world.users[actor]
+        if door == "api":
+            client = APIClient()
+            if user is not None:
+                client.force_authenticate(user)
+            return client
+        client = Client()
+        if user is not None:
+            client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[actor]
+        return client
+
+    def check(self, door: str, resource_name: str, action: str, actor: str, cell: str) -> None:
+        resource = RESOURCES[(door, resource_name)]
+        run = resource.actions[action]
+        client = self.client_of(door, actor)
+        records = self.world.records.get(resource.name, {})
+        if action == "list" and _LIST_CELL.match(cell):
+            answer = run(client, self.world, None)
+            expected = set() if cell == "-" else set(cell)
+            self.assertEqual(answer.code, "200")
+            self.assertEqual(
+                answer.listed, expected, f"{actor} lists {answer.listed}, the matrix says {expected}"
+            )
+            return
+        if not _RECORD_CELL.match(cell) and cell != "-":  # one answer whatever the target
+            targets = [key if action == "create" else r.pk for key, r in records.items()] or [None]
+            for target in targets:
+                self.assertEqual(run(client, self.world, target).code, cell, target)
+            return
+        expected = {}
+        for part in cell.split(",") if cell != "-" else []:
+            code, targets = part.split(":")
+            expected.update(dict.fromkeys(targets, code))
+        nonexistent = None
+        for key, record in records.items():
+            target = key if action == "create" else record.pk
+            answer = run(client, self.world, target)
+            if key in expected:
+                self.assertEqual(answer.code, expected[key], f"{actor} {action} {key}")
+                continue
+            # Hidden: exactly the answer for a record that does not exist, and nothing of it shown.
+            if nonexistent is None and action != "create":
+                nonexistent = run(client, self.world, resource.missing()).code
+            want = "hidden" if action == "create" else nonexistent
+            self.assertEqual(
+                answer.code, want, f"{actor} {action} {key} (hidden) answers like a missing record"
+            )
+            marker = resource.marker(record)
+            if marker:
+                self.assertNotIn(marker.encode(), answer.body, f"{actor} {action} {key} leaks the record")
+            if resource.name == "subjects":
+                stored = Subject.objects.get(pk=record.pk)
+                self.assertEqual((stored.version, stored.initials), (1, ""), f"{actor} {action} {key} wrote")
+
+
+def _make(door: str, resource: str, action: str, actor: str, cell: str) -> Callable[[AccessMatrix], None]:
+    def test(self: AccessMatrix) -> None:
+        self.check(door, resource, action, actor, cell)
+
+    test.__doc__ = f"{door} {resource} {action} as {actor}: {cell}"
+    return test
+
+
+for _door, _resource, _action, _cells in rows():
+    for _actor in ACTORS:
+        setattr(
+            AccessMatrix,
+            f"test_{_door}_{_resource}_{_action}_as_{_actor}",
+            _make(_door, _resource, _action, _actor, _cells[_actor]),
+        )
