@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE_MODULES = [
     "edc/core/units.py",
     "edc/core/partial_dates.py",
+    "edc/core/within.py",
+    "edc/core/bsa.py",
+    "edc/visits/dosing.py",
     "edc/visits/schedule.py",
     "edc/eligibility/eligibility.py",
     "edc/eligibility/rules.py",
