@@ -18,6 +18,7 @@ PURE_MODULES = [
     "edc/eligibility/eligibility.py",
     "edc/eligibility/rules.py",
     "edc/safety/ctcae.py",
+    "edc/safety/sae.py",
     "edc/tumors/recist.py",
     "edc/tumors/irecist.py",
 ]
