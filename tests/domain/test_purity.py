@@ -19,6 +19,7 @@ PURE_MODULES = [
     "edc/eligibility/rules.py",
     "edc/safety/ctcae.py",
     "edc/safety/sae.py",
+    "edc/safety/ae_rules.py",
     "edc/tumors/recist.py",
     "edc/tumors/irecist.py",
 ]
