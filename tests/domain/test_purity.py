@@ -13,6 +13,7 @@ PURE_MODULES = [
     "edc/core/partial_dates.py",
     "edc/core/within.py",
     "edc/core/bsa.py",
+    "edc/core/restricted_meds.py",
     "edc/visits/dosing.py",
     "edc/visits/schedule.py",
     "edc/eligibility/eligibility.py",
