@@ -14,6 +14,7 @@ PURE_MODULES = [
     "edc/core/within.py",
     "edc/core/bsa.py",
     "edc/core/restricted_meds.py",
+    "edc/core/imputation.py",
     "edc/visits/dosing.py",
     "edc/visits/schedule.py",
     "edc/eligibility/eligibility.py",
