@@ -106,8 +106,7 @@ class Deadline:
 
     def is_late(self, at: dt.datetime) -> bool:
         """Whether a report made at ``at`` misses this deadline."""
-        at = _instant("at", at)
-        return at >= self.due_at if self.calendar_days else at > self.due_at
+        return _late(_instant("at", at), self.due_at, calendar_days=self.calendar_days)
 
     @property
     def late(self) -> bool | None:
@@ -115,10 +114,17 @@ class Deadline:
         return None if self.reported_at is None else self.status == LATE
 
 
-def _status(deadline_late: bool, reported_at: dt.datetime | None, now_late: bool) -> str:
+def _late(at: dt.datetime, due_at: dt.datetime, *, calendar_days: bool) -> bool:
+    # Elapsed-time clocks include their deadline instant; calendar clocks end before local midnight.
+    return at >= due_at if calendar_days else at > due_at
+
+
+def _status(
+    due_at: dt.datetime, reported_at: dt.datetime | None, now: dt.datetime, *, calendar_days: bool
+) -> str:
     if reported_at is not None:
-        return LATE if deadline_late else ON_TIME
-    return OVERDUE if now_late else DUE
+        return LATE if _late(reported_at, due_at, calendar_days=calendar_days) else ON_TIME
+    return OVERDUE if _late(now, due_at, calendar_days=calendar_days) else DUE
 
 
 def _made_by(reported_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
@@ -152,7 +158,7 @@ def site_report_clock(
         raise SaeClockError("reported_at", "is before the site became aware of the event")
     due_at = site_report_deadline(site_aware_at=aware, limit=limit)
     made = _made_by(reported, now)
-    status = _status(made is not None and made > due_at, made, now > due_at)
+    status = _status(due_at, made, now, calendar_days=False)
     return Deadline(
         clock=SITE_TO_SPONSOR,
         due_at=due_at,
@@ -206,7 +212,7 @@ def _calendar_clock(
         time_zone=time_zone,
         calendar_days=True,
         reported_at=made,
-        status=_status(made is not None and made >= due_at, made, now >= due_at),
+        status=_status(due_at, made, now, calendar_days=True),
     )
 
 

@@ -221,6 +221,9 @@ def test_the_first_dose_takes_its_basis_from_the_latest_weight():
     decision = choose_basis(regimen=drug("per_kg"), latest=weighed("70"), previous=None)
     assert decision.recomputed
     assert decision.basis == DoseBasis(kind="per_kg", weight_kg=Decimal(70), measured_on=DAY)
+    # A previous basis of another kind (another agent's, a flat one) is no basis for this dose.
+    again = choose_basis(regimen=drug("per_kg"), latest=weighed("70"), previous=FLAT_BASIS)
+    assert again.recomputed and again.basis == decision.basis
 
 
 @pytest.mark.parametrize(
