@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from edc.core.units import UnitError, convert, normalize_unit, to_decimal
+from edc.core.within import is_within as is_within  # "within N" read one way; re-exported from here
 from edc.eligibility.rules import OP_WORDS, UPROT_ORDER, field_spec, format_number, parse_interval
 
 INCLUSION = "inclusion"
@@ -372,16 +373,6 @@ def _apply(op: str, observed: Any, limit: Any, kind: str) -> bool:
     if op == "within":
         return is_within(observed, limit)
     raise ValueError(f"unknown op {op!r}")
-
-
-def is_within(elapsed: Any, limit: Any) -> bool:
-    """Whether an event ``elapsed`` days (or weeks...) ago lies "within" ``limit``: day N is within N.
-
-    The one reading of "within N days/weeks" (rules.WITHIN_IS_INCLUSIVE): for the op `within` on an
-    interval and for a lab's `within` recency window alike. An event after the anchor (a negative
-    time) is not within a time before it.
-    """
-    return bool(0 <= elapsed <= limit)
 
 
 def _limit_words(node: Mapping[str, Any]) -> str:

@@ -11,10 +11,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE_MODULES = [
     "edc/core/units.py",
     "edc/core/partial_dates.py",
+    "edc/core/within.py",
+    "edc/core/bsa.py",
+    "edc/core/restricted_meds.py",
+    "edc/core/imputation.py",
+    "edc/visits/dosing.py",
     "edc/visits/schedule.py",
     "edc/eligibility/eligibility.py",
     "edc/eligibility/rules.py",
     "edc/safety/ctcae.py",
+    "edc/safety/sae.py",
+    "edc/safety/ae_rules.py",
     "edc/tumors/recist.py",
     "edc/tumors/irecist.py",
 ]
