@@ -75,7 +75,7 @@ class DefinitionForm(forms.ModelForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         changed = [name for name in self.changed_data if name != "change_reason"]
         if self.instance.pk and changed and not (cleaned.get("change_reason") or "").strip():
             self.add_error(

@@ -195,7 +195,7 @@ class DataType(models.TextChoices):
 # --- managers (natural keys) ---------------------------------------------------------------------
 
 
-class StudyManager(models.Manager):
+class StudyManager(models.Manager["Study"]):
     def get_by_natural_key(self, protocol_id: str) -> Study:
         return self.get(protocol_id=protocol_id)
 
@@ -207,17 +207,17 @@ class StudyChildManager(models.Manager):
         return self.get(study__protocol_id=protocol_id, code=code)
 
 
-class CriterionManager(models.Manager):
+class CriterionManager(models.Manager["EligibilityCriterion"]):
     def get_by_natural_key(self, protocol_id: str, kind: str, number: str) -> EligibilityCriterion:
         return self.get(study__protocol_id=protocol_id, kind=kind, number=number)
 
 
-class FormItemManager(models.Manager):
+class FormItemManager(models.Manager["FormItem"]):
     def get_by_natural_key(self, form_code: str, version: str, code: str) -> FormItem:
         return self.get(form__code=form_code, form__version=version, code=code)
 
 
-class CodelistItemManager(models.Manager):
+class CodelistItemManager(models.Manager["CodelistItem"]):
     def get_by_natural_key(self, codelist_code: str, code: str) -> CodelistItem:
         return self.get(codelist__code=codelist_code, code=code)
 
@@ -316,7 +316,8 @@ class Site(AssumptionFields):
     def natural_key(self) -> tuple[str, str]:
         return (self.study.protocol_id, self.code)
 
-    natural_key.dependencies = ["studies.study"]
+    # Django's documented way to declare a natural key's dependencies: an attribute on the method.
+    natural_key.dependencies = ["studies.study"]  # type: ignore[attr-defined]
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
         """The calendar date at the site now: overdue visits and deadlines count in site days."""
@@ -465,7 +466,8 @@ class Intervention(AssumptionFields):
     def dose_label(self) -> str:
         if self.dose_amount is None:
             return ""
-        unit = {DoseBasis.PER_KG: "/kg", DoseBasis.PER_M2: "/m²"}.get(self.dose_basis, "")
+        per_basis: dict[str, str] = {DoseBasis.PER_KG: "/kg", DoseBasis.PER_M2: "/m²"}
+        unit = per_basis.get(self.dose_basis, "")
         per = "/day" if self.dose_per == DosePer.DAY else ""
         return f"{self.dose_amount.normalize():f} {self.dose_unit}{unit}{per}"
 
@@ -565,7 +567,7 @@ class Form(models.Model):
         return next((v for v in self.versions.all() if v.is_current), None)
 
 
-class FormDefinitionManager(models.Manager):
+class FormDefinitionManager(models.Manager["FormDefinition"]):
     def get_by_natural_key(self, code: str, version: str | None = None) -> FormDefinition:
         """A version by (code, version); with the code alone, the current version."""
         if version is None:
@@ -671,7 +673,8 @@ class FormItem(AssumptionFields):
     def natural_key(self) -> tuple[str, str, str]:
         return (self.form.code, self.form.version, self.code)
 
-    natural_key.dependencies = ["studies.formdefinition"]
+    # Django's documented way to declare a natural key's dependencies: an attribute on the method.
+    natural_key.dependencies = ["studies.formdefinition"]  # type: ignore[attr-defined]
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}

@@ -26,9 +26,8 @@ def study_of(obj: models.Model) -> Study | None:
     """The study a definition belongs to (None for the shared form registry)."""
     if isinstance(obj, Study):
         return obj
-    if getattr(obj, "study_id", None):
-        return obj.study  # type: ignore[attr-defined, no-any-return]
-    return None
+    study: Study | None = getattr(obj, "study", None) if getattr(obj, "study_id", None) else None
+    return study
 
 
 def administered_studies(user: Any) -> QuerySet[Study]:

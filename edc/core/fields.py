@@ -26,7 +26,7 @@ class PartialDateField(models.CharField):
         return name, path, args, kwargs
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> PartialDate | None:
-        if value in (None, ""):
+        if not value:
             return None
         return PartialDate.parse(value)
 

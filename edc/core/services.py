@@ -300,7 +300,7 @@ def record_bulk_create(instances: Sequence[M], *, user: Any, batch_size: int | N
         raise ValidationError(
             gettext("The records conflict with stored ones: {error}").format(error=exc)
         ) from exc
-    model.history.bulk_history_create(  # type: ignore[attr-defined]
+    model.history.bulk_history_create(
         created,
         batch_size=batch_size,
         default_user=user if user is not None and user.is_authenticated else None,
