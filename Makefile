@@ -46,7 +46,7 @@ check-migrations: install
 # Extract the project's marked strings into locale/*/LC_MESSAGES/django.po (needs gettext's
 # xgettext), then compile the .mo files that are committed beside them. docs/i18n.md says more.
 messages: install
-	$(DEV) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+	$(DEV) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore 'tests/*' --ignore 'fixtures/*' --ignore 'staticfiles/*' --ignore 'docs/*'
 	$(MAKE) compilemessages
 
 # Compile the .po catalogues into the committed .mo files (pure Python: no msgfmt needed).
