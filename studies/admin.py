@@ -10,7 +10,7 @@ The models' `clean()` holds the cross-field rules, so a form here refuses what t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -44,6 +44,9 @@ from studies.models import (
 from studies.serializers import rule_in_words
 from studies.services import administered_studies, definition_save, study_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _assumed(obj: object) -> bool:
     return bool(getattr(obj, "assumption", "") or getattr(obj, "assumptions", {}))
@@ -53,7 +56,7 @@ class AssumedFilter(admin.SimpleListFilter):
     title = _("source")
     parameter_name = "source"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [("protocol", _("Protocol text")), ("assumption", _("Marked assumption"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -219,7 +222,7 @@ class DefinitionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "") if change else ""
-        request._definition_reason = reason or str(_("changed in the admin"))  # type: ignore[attr-defined]
+        request._definition_reason = reason or str(_("changed in the admin"))  # type: ignore[attr-defined]  # per request
         definition_save(obj=obj, user=request.user, reason=reason, registry=self.registry)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:

@@ -596,9 +596,9 @@ class Writer:
     user: Any = None
 
     def save(self, obj: models.Model) -> None:
-        obj._change_reason = self.reason  # type: ignore[attr-defined]
+        obj._change_reason = self.reason  # type: ignore[attr-defined]  # simple-history reads it
         if self.user is not None:
-            obj._history_user = self.user  # type: ignore[attr-defined]
+            obj._history_user = self.user  # type: ignore[attr-defined]  # simple-history reads it
         obj.save()
 
     def upsert(

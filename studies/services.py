@@ -75,7 +75,7 @@ def definition_save(*, obj: M, user: Any, reason: str, registry: bool = False) -
     if not adding and not reason.strip():
         raise ValidationError({"change_reason": [_("A reason for change is required.")]})
     obj.full_clean(validate_constraints=True)
-    obj._change_reason = reason.strip() or _("created in the admin")  # type: ignore[attr-defined]
-    obj._history_user = user  # type: ignore[attr-defined]
+    obj._change_reason = reason.strip() or _("created in the admin")  # type: ignore[attr-defined]  # simple-history reads it
+    obj._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
     obj.save()
     return obj

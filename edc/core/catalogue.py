@@ -137,8 +137,8 @@ def translations(catalog: Catalog) -> dict[Key, str | tuple[str, ...]]:
         if not message.id or message.fuzzy:
             continue
         msgid = message.id[0] if isinstance(message.id, list | tuple) else message.id
-        string = message.string
-        forms = tuple(string) if isinstance(string, list | tuple) else (string,)
+        strings = message.string if isinstance(message.string, list | tuple) else (message.string,)
+        forms = tuple(text or "" for text in strings)
         if all(forms):
             done[(message.context, msgid)] = forms if len(forms) > 1 else forms[0]
     return done
