@@ -2,6 +2,11 @@
 
 from django.db import migrations, models
 
+from edc.core.migration_operations import AlterFieldLabels
+
+
+# Labels only (marked for translation): AlterFieldLabels runs no SQL, one model at a time.
+
 
 class Migration(migrations.Migration):
 
@@ -10,14 +15,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name='apitoken',
-            name='credential_fingerprint',
-            field=models.CharField(max_length=64, verbose_name='credential fingerprint'),
-        ),
-        migrations.AlterField(
-            model_name='apitoken',
-            name='key_digest',
-            field=models.CharField(max_length=64, unique=True, verbose_name='key digest'),
+            fields=[
+                ('credential_fingerprint', models.CharField(max_length=64, verbose_name='credential fingerprint')),
+                ('key_digest', models.CharField(max_length=64, unique=True, verbose_name='key digest')),
+            ],
         ),
     ]

@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from edc.core.migration_operations import AlterFieldLabels
+
+
+# Labels only (marked for translation): AlterFieldLabels runs no SQL, one model at a time.
+
 
 class Migration(migrations.Migration):
 
@@ -18,64 +23,26 @@ class Migration(migrations.Migration):
             name='membership',
             options={'ordering': ['user__username', 'study__protocol_id'], 'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name='historicalmembership',
-            name='created',
-            field=models.DateTimeField(blank=True, editable=False, verbose_name='created'),
+            fields=[
+                ('created', models.DateTimeField(blank=True, editable=False, verbose_name='created')),
+                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ('role', models.CharField(choices=[('site_coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('monitor', 'Monitor'), ('data_manager', 'Data manager'), ('sponsor_viewer', 'Sponsor viewer'), ('admin', 'Study administrator')], max_length=32, verbose_name='role')),
+                ('site', models.ForeignKey(blank=True, db_constraint=False, help_text='Empty: every site of the study.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='studies.site', verbose_name='site')),
+                ('study', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='studies.study', verbose_name='study')),
+                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+            ],
         ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='is_active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='role',
-            field=models.CharField(choices=[('site_coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('monitor', 'Monitor'), ('data_manager', 'Data manager'), ('sponsor_viewer', 'Sponsor viewer'), ('admin', 'Study administrator')], max_length=32, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='site',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='Empty: every site of the study.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='studies.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='study',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='studies.study', verbose_name='study'),
-        ),
-        migrations.AlterField(
-            model_name='historicalmembership',
-            name='user',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name='membership',
-            name='created',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='is_active',
-            field=models.BooleanField(default=True, verbose_name='active'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('site_coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('monitor', 'Monitor'), ('data_manager', 'Data manager'), ('sponsor_viewer', 'Sponsor viewer'), ('admin', 'Study administrator')], max_length=32, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='site',
-            field=models.ForeignKey(blank=True, help_text='Empty: every site of the study.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='studies.site', verbose_name='site'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='studies.study', verbose_name='study'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            fields=[
+                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ('role', models.CharField(choices=[('site_coordinator', 'Site coordinator'), ('investigator', 'Investigator'), ('monitor', 'Monitor'), ('data_manager', 'Data manager'), ('sponsor_viewer', 'Sponsor viewer'), ('admin', 'Study administrator')], max_length=32, verbose_name='role')),
+                ('site', models.ForeignKey(blank=True, help_text='Empty: every site of the study.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='studies.site', verbose_name='site')),
+                ('study', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='studies.study', verbose_name='study')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+            ],
         ),
     ]

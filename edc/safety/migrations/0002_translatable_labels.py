@@ -2,6 +2,11 @@
 
 from django.db import migrations, models
 
+from edc.core.migration_operations import AlterFieldLabels
+
+
+# Labels only (marked for translation): AlterFieldLabels runs no SQL, one model at a time.
+
 
 class Migration(migrations.Migration):
 
@@ -14,49 +19,18 @@ class Migration(migrations.Migration):
             name='ctcaeterm',
             options={'ordering': ['version', 'soc', 'term'], 'verbose_name': 'CTCAE term', 'verbose_name_plural': 'CTCAE terms'},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name='ctcaeterm',
-            name='definition',
-            field=models.TextField(blank=True, verbose_name='definition'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='grade_1',
-            field=models.TextField(blank=True, null=True, verbose_name='grade 1'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='grade_2',
-            field=models.TextField(blank=True, null=True, verbose_name='grade 2'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='grade_3',
-            field=models.TextField(blank=True, null=True, verbose_name='grade 3'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='grade_4',
-            field=models.TextField(blank=True, null=True, verbose_name='grade 4'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='grade_5',
-            field=models.TextField(blank=True, null=True, verbose_name='grade 5'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='navigational_note',
-            field=models.TextField(blank=True, verbose_name='navigational note'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='term',
-            field=models.CharField(max_length=200, verbose_name='term'),
-        ),
-        migrations.AlterField(
-            model_name='ctcaeterm',
-            name='version',
-            field=models.CharField(default='5.0', max_length=10, verbose_name='version'),
+            fields=[
+                ('definition', models.TextField(blank=True, verbose_name='definition')),
+                ('grade_1', models.TextField(blank=True, null=True, verbose_name='grade 1')),
+                ('grade_2', models.TextField(blank=True, null=True, verbose_name='grade 2')),
+                ('grade_3', models.TextField(blank=True, null=True, verbose_name='grade 3')),
+                ('grade_4', models.TextField(blank=True, null=True, verbose_name='grade 4')),
+                ('grade_5', models.TextField(blank=True, null=True, verbose_name='grade 5')),
+                ('navigational_note', models.TextField(blank=True, verbose_name='navigational note')),
+                ('term', models.CharField(max_length=200, verbose_name='term')),
+                ('version', models.CharField(default='5.0', max_length=10, verbose_name='version')),
+            ],
         ),
     ]
