@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Keeps an active session alive; an idle one expires after EDC_SESSION_IDLE_MINUTES.
     "edc.accounts.middleware.IdleSessionMiddleware",
+    # The language: the user's choice (cookie, set in the admin), else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,11 +147,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
 # Timestamps are stored in UTC; "today" for a site is computed in the site's own time zone.
 TIME_ZONE = "UTC"
-USE_I18N = True
 USE_TZ = True
+
+# --- Languages: English and Simplified Chinese (docs/i18n.md) ----------------------------------
+# The admin and the API speak the user's language: the one picked in the admin (a cookie that
+# outlives the session, so the choice sticks), else the browser's Accept-Language, else English.
+# This project's catalogue is locale/zh_Hans/LC_MESSAGES/django.po; Django, DRF and the other apps
+# bring their own. Clinical codes, CTCAE terms and verbatim protocol text are never translated.
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("zh-hans", _("Simplified Chinese")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -227,6 +243,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
+    LANGUAGE_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", True)
 
 LOGGING = {
     "version": 1,

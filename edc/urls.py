@@ -7,4 +7,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin_site.urls),
     path("api/", include("edc.api.urls")),
+    # POST /i18n/setlang/ (Django's set_language): the admin's language selector.
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -10,7 +10,7 @@ The models' `clean()` holds the cross-field rules, so a form here refuses what t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -43,17 +44,20 @@ from studies.models import (
 from studies.serializers import rule_in_words
 from studies.services import administered_studies, definition_save, study_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _assumed(obj: object) -> bool:
     return bool(getattr(obj, "assumption", "") or getattr(obj, "assumptions", {}))
 
 
 class AssumedFilter(admin.SimpleListFilter):
-    title = "source"
+    title = _("source")
     parameter_name = "source"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("protocol", "Protocol text"), ("assumption", "Marked assumption")]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
+        return [("protocol", _("Protocol text")), ("assumption", _("Marked assumption"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         assumed = queryset.exclude(assumption="") | queryset.exclude(assumptions={})
@@ -75,7 +79,7 @@ class DefinitionForm(forms.ModelForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         changed = [name for name in self.changed_data if name != "change_reason"]
         if self.instance.pk and changed and not (cleaned.get("change_reason") or "").strip():
             self.add_error(
@@ -145,7 +149,7 @@ class DefinitionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
     form = DefinitionForm
     history_list_display = ["history_change_reason"]
 
-    @admin.display(boolean=True, description="assumption")
+    @admin.display(boolean=True, description=_("assumption"))
     def is_assumed(self, obj: object) -> bool:
         return _assumed(obj)
 
@@ -218,7 +222,7 @@ class DefinitionAdmin(ScopedDefinitions, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "") if change else ""
-        request._definition_reason = reason or str(_("changed in the admin"))  # type: ignore[attr-defined]
+        request._definition_reason = reason or str(_("changed in the admin"))  # type: ignore[attr-defined]  # per request
         definition_save(obj=obj, user=request.user, reason=reason, registry=self.registry)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -269,11 +273,11 @@ class InterventionInline(DefinitionInline, admin.TabularInline):
     readonly_fields = ("dose", "days")
     show_change_link = True
 
-    @admin.display(description="dose")
+    @admin.display(description=_("dose"))
     def dose(self, obj: Intervention) -> str:
-        return obj.dose_label or "not stated"
+        return obj.dose_label or gettext("not stated")
 
-    @admin.display(description="dosing days")
+    @admin.display(description=_("dosing days"))
     def days(self, obj: Intervention) -> str:
         return compress_days(obj.dosing_days)
 
@@ -285,9 +289,9 @@ class CriterionInline(DefinitionInline, admin.TabularInline):
     readonly_fields = ("rule_in_words",)
     show_change_link = True
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_in_words(self, obj: EligibilityCriterion) -> str:
-        return rule_in_words(obj.rule) or "investigator confirms"
+        return rule_in_words(obj.rule) or gettext("investigator confirms")
 
 
 class VisitInline(DefinitionInline, admin.TabularInline):
@@ -307,11 +311,11 @@ class VisitInline(DefinitionInline, admin.TabularInline):
     readonly_fields = ("window", "repeat")
     show_change_link = True
 
-    @admin.display(description="window")
+    @admin.display(description=_("window"))
     def window(self, obj: VisitDefinition) -> str:
         return visit_window(obj)
 
-    @admin.display(description="repeats")
+    @admin.display(description=_("repeats"))
     def repeat(self, obj: VisitDefinition) -> str:
         return visit_repeat(obj)
 
@@ -350,11 +354,11 @@ class StudyAdmin(DefinitionAdmin):
     fieldsets = (
         (None, {"fields": ("protocol_id", "registry_id", "seed", "title", "short_title")}),
         (
-            "Design",
+            _("Design"),
             {"fields": ("phase", "design", "condition", "sponsor", "target_enrollment", "status")},
         ),
         (
-            "Response and safety",
+            _("Response and safety"),
             {
                 "fields": (
                     "ctcae_version",
@@ -371,7 +375,7 @@ class StudyAdmin(DefinitionAdmin):
             },
         ),
         (
-            "Duration",
+            _("Duration"),
             {
                 "fields": (
                     "max_treatment_days",
@@ -383,7 +387,7 @@ class StudyAdmin(DefinitionAdmin):
                 )
             },
         ),
-        ("Assumptions", {"fields": ("assumption", "assumptions")}),
+        (_("Assumptions"), {"fields": ("assumption", "assumptions")}),
     )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -425,11 +429,11 @@ class InterventionAdmin(DefinitionAdmin):
     search_fields = ("code", "agent", "aliases", "study__protocol_id")
     list_select_related = ("study",)
 
-    @admin.display(description="dose")
+    @admin.display(description=_("dose"))
     def dose(self, obj: Intervention) -> str:
-        return obj.dose_label or "not stated"
+        return obj.dose_label or gettext("not stated")
 
-    @admin.display(description="dosing days")
+    @admin.display(description=_("dosing days"))
     def days(self, obj: Intervention) -> str:
         return compress_days(obj.dosing_days)
 
@@ -442,13 +446,13 @@ class EligibilityCriterionAdmin(DefinitionAdmin):
     list_select_related = ("study",)
     readonly_fields = ("rule_in_words",)
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def short_text(self, obj: EligibilityCriterion) -> str:
         return obj.text if len(obj.text) <= 120 else obj.text[:117] + "..."
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_in_words(self, obj: EligibilityCriterion) -> str:
-        return rule_in_words(obj.rule) or "investigator confirms"
+        return rule_in_words(obj.rule) or gettext("investigator confirms")
 
 
 @admin.register(VisitDefinition, site=site)
@@ -468,15 +472,15 @@ class VisitDefinitionAdmin(DefinitionAdmin):
             kwargs["queryset"] = Form.objects.filter(versions__is_current=True, versions__active=True)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description="window")
+    @admin.display(description=_("window"))
     def window(self, obj: VisitDefinition) -> str:
         return visit_window(obj)
 
-    @admin.display(description="repeats")
+    @admin.display(description=_("repeats"))
     def repeat(self, obj: VisitDefinition) -> str:
         return visit_repeat(obj)
 
-    @admin.display(description="forms")
+    @admin.display(description=_("forms"))
     def form_list(self, obj: VisitDefinition) -> str:
         return ", ".join(form.code for form in obj.forms.all())
 
@@ -506,7 +510,7 @@ class CodelistAdmin(DefinitionAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Codelist]:
         return super().get_queryset(request).prefetch_related("items")
 
-    @admin.display(description="items")
+    @admin.display(description=_("items"))
     def item_codes(self, obj: Codelist) -> str:
         return ", ".join(item.code for item in obj.items.all())
 
@@ -558,11 +562,11 @@ class FormDefinitionAdmin(DefinitionAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # versions come from the registry file (load_studies), with their number
 
-    @admin.display(description="items")
+    @admin.display(description=_("items"))
     def item_count(self, obj: FormDefinition) -> int:
         return len(obj.items.all())
 
-    @admin.display(description="expected at")
+    @admin.display(description=_("expected at"))
     def visits(self, obj: FormDefinition) -> str:
         if not obj.is_current:
             return ""
@@ -634,15 +638,17 @@ def compress_days(days: list[int]) -> str:
 
 
 def visit_window(visit: VisitDefinition) -> str:
-    return f"-{visit.window_before_days}/+{visit.window_after_days} d"
+    return gettext("-{before}/+{after} d").format(
+        before=visit.window_before_days, after=visit.window_after_days
+    )
 
 
 def visit_repeat(visit: VisitDefinition) -> str:
     if visit.repeat_interval_days is None:
-        return "once"
-    text = f"every {visit.repeat_interval_days} d"
+        return gettext("once")
+    text = gettext("every {days} d").format(days=visit.repeat_interval_days)
     if visit.repeat_until_day is not None:
-        text += f" to day {visit.repeat_until_day}"
+        text += gettext(" to day {day}").format(day=visit.repeat_until_day)
     if visit.repeat_count is not None:
-        text += f", at most {visit.repeat_count}"
+        text += gettext(", at most {count}").format(count=visit.repeat_count)
     return text

@@ -56,7 +56,7 @@ from studies.models import (
 )
 
 # (model, field) whose errors have their own id; then error codes raised by clean() and validators.
-_ID_BY_FIELD = {
+_ID_BY_FIELD: dict[tuple[type[models.Model], str], str] = {
     (VisitDefinition, "anchor"): "studies.E001",
     (VisitDefinition, "kind"): "studies.E007",
     (VisitDefinition, "repeat_from"): "studies.E007",
@@ -125,7 +125,9 @@ def problems_of(obj: models.Model) -> list[ValidationError]:
 def check_models() -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for model, related in DEFINITIONS:
-        for obj in model.objects.select_related(*related) if related else model.objects.all():
+        for obj in (
+            model._default_manager.select_related(*related) if related else model._default_manager.all()
+        ):
             for problem in problems_of(obj):
                 for field_name, errors in problem.error_dict.items():
                     for error in errors:

@@ -395,9 +395,11 @@ class FileReader:
     ) -> None:
         """The model's own rules (field validators and clean()) on the unsaved object."""
         instance = model(**obj.values)
-        if obj.refs.get("codelist"):
-            # Unsaved stand-in: clean() sees that the item names a codelist.
-            instance.codelist = Codelist(code=obj.refs["codelist"])  # type: ignore[attr-defined]
+        codelist = obj.refs.get("codelist")
+        if codelist:
+            # Unsaved stand-in: clean() sees that the item names a codelist. Only a FormItem has a
+            # codelist, and `model` is any definition model to the type checker.
+            instance.codelist = Codelist(code=codelist)  # type: ignore[attr-defined]
         relations = tuple(f.name for f in model._meta.fields if f.is_relation)
         try:
             instance.full_clean(
@@ -499,7 +501,7 @@ def _model_values(model: type[models.Model], given: dict[str, Any]) -> dict[str,
     for name, value in given.items():
         if value is None:
             model_field = model._meta.get_field(name)
-            if model_field.null:
+            if getattr(model_field, "null", False):  # a GenericForeignKey has no null
                 value = None
             elif isinstance(model_field, models.JSONField):
                 value = model_field.get_default()
@@ -594,16 +596,16 @@ class Writer:
     user: Any = None
 
     def save(self, obj: models.Model) -> None:
-        obj._change_reason = self.reason  # type: ignore[attr-defined]
+        obj._change_reason = self.reason  # type: ignore[attr-defined]  # simple-history reads it
         if self.user is not None:
-            obj._history_user = self.user  # type: ignore[attr-defined]
+            obj._history_user = self.user  # type: ignore[attr-defined]  # simple-history reads it
         obj.save()
 
     def upsert(
         self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], label: str
     ) -> tuple[Any, bool]:
         """Create or update one row by natural key; save only when a value differs."""
-        obj = model.objects.filter(**lookup).first()
+        obj = model._default_manager.filter(**lookup).first()
         created = obj is None
         if obj is None:
             obj = model(**lookup, **values)
@@ -722,7 +724,7 @@ def _write_study(plan: FilePlan, w: Writer) -> None:
     for section in STUDY_SECTIONS:
         model, noun, key_fields = SECTION_MODELS[section]
         model_fields = {f.name for f in model._meta.get_fields()}
-        existing = set(model.objects.filter(study=study).values_list(*key_fields))
+        existing = set(model._default_manager.filter(study=study).values_list(*key_fields))
         kept: set[tuple[Any, ...]] = set()
         for obj_plan in plan.sections.get(section, []):
             key = {k: obj_plan.values[k] for k in key_fields}

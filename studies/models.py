@@ -56,12 +56,17 @@ def mosteller_bsa(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
 
 
 class AssumptionFields(models.Model):
-    assumption = models.TextField(blank=True, help_text="Why this object is ours; blank: protocol text.")
+    assumption = models.TextField(
+        blank=True,
+        help_text=_("Why this object is ours; blank: protocol text."),
+        verbose_name=_("assumption"),
+    )
     assumptions = models.JSONField(
         default=dict,
         blank=True,
         validators=[validate_assumptions],
-        help_text="{field: reason} for assumed fields.",
+        help_text=_("{field: reason} for assumed fields."),
+        verbose_name=_("assumptions"),
     )
 
     class Meta:
@@ -76,126 +81,126 @@ class AssumptionFields(models.Model):
 
 
 class Design(models.TextChoices):
-    SINGLE_ARM = "single_arm", "Single arm"
-    NON_RANDOMISED = "non_randomised", "Non-randomised"
-    RANDOMISED = "randomised", "Randomised"
+    SINGLE_ARM = "single_arm", _("Single arm")
+    NON_RANDOMISED = "non_randomised", _("Non-randomised")
+    RANDOMISED = "randomised", _("Randomised")
 
 
 class StudyStatus(models.TextChoices):
-    NOT_YET_RECRUITING = "not_yet_recruiting", "Not yet recruiting"
-    RECRUITING = "recruiting", "Recruiting"
-    ENROLLING_BY_INVITATION = "enrolling_by_invitation", "Enrolling by invitation"
-    ACTIVE = "active", "Active"
-    ACTIVE_NOT_RECRUITING = "active_not_recruiting", "Active, not recruiting"
-    SUSPENDED = "suspended", "Suspended"
-    TERMINATED = "terminated", "Terminated"
-    COMPLETED = "completed", "Completed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    UNKNOWN = "unknown", "Unknown"
+    NOT_YET_RECRUITING = "not_yet_recruiting", _("Not yet recruiting")
+    RECRUITING = "recruiting", _("Recruiting")
+    ENROLLING_BY_INVITATION = "enrolling_by_invitation", _("Enrolling by invitation")
+    ACTIVE = "active", _("Active")
+    ACTIVE_NOT_RECRUITING = "active_not_recruiting", _("Active, not recruiting")
+    SUSPENDED = "suspended", _("Suspended")
+    TERMINATED = "terminated", _("Terminated")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class ResponseCriteria(models.TextChoices):
-    RECIST11 = "RECIST1.1", "RECIST 1.1"
-    IRECIST = "iRECIST", "iRECIST"
+    RECIST11 = "RECIST1.1", _("RECIST 1.1")
+    IRECIST = "iRECIST", _("iRECIST")
 
 
 class CollectionStart(models.TextChoices):
-    CONSENT = "consent", "Informed consent"
-    FIRST_DOSE = "first_dose", "First dose"
+    CONSENT = "consent", _("Informed consent")
+    FIRST_DOSE = "first_dose", _("First dose")
 
 
 class ArmKind(models.TextChoices):
-    EXPERIMENTAL = "experimental", "Experimental"
-    ACTIVE_COMPARATOR = "active_comparator", "Active comparator"
-    PLACEBO_COMPARATOR = "placebo_comparator", "Placebo comparator"
-    NO_INTERVENTION = "no_intervention", "No intervention"
-    OTHER = "other", "Other"
+    EXPERIMENTAL = "experimental", _("Experimental")
+    ACTIVE_COMPARATOR = "active_comparator", _("Active comparator")
+    PLACEBO_COMPARATOR = "placebo_comparator", _("Placebo comparator")
+    NO_INTERVENTION = "no_intervention", _("No intervention")
+    OTHER = "other", _("Other")
 
 
 class InterventionKind(models.TextChoices):
-    DRUG = "drug", "Drug"
-    RADIOTHERAPY = "radiotherapy", "Radiotherapy"
-    PROCEDURE = "procedure", "Procedure"
+    DRUG = "drug", _("Drug")
+    RADIOTHERAPY = "radiotherapy", _("Radiotherapy")
+    PROCEDURE = "procedure", _("Procedure")
 
 
 class DoseBasis(models.TextChoices):
-    FLAT = "flat", "Flat dose"
-    PER_KG = "per_kg", "Per kg body weight"
-    PER_M2 = "per_m2", "Per m² body surface area"
+    FLAT = "flat", _("Flat dose")
+    PER_KG = "per_kg", _("Per kg body weight")
+    PER_M2 = "per_m2", _("Per m² body surface area")
 
 
 class DosePer(models.TextChoices):
-    DOSE = "dose", "Per administration"
-    DAY = "day", "Per day"
+    DOSE = "dose", _("Per administration")
+    DAY = "day", _("Per day")
 
 
 class DoseRole(models.TextChoices):
-    LOADING = "loading", "Loading dose"
-    MAINTENANCE = "maintenance", "Maintenance dose"
-    SINGLE = "single", "Single dose"
+    LOADING = "loading", _("Loading dose")
+    MAINTENANCE = "maintenance", _("Maintenance dose")
+    SINGLE = "single", _("Single dose")
 
 
 class CriterionKind(models.TextChoices):
-    INCLUSION = "inclusion", "Inclusion"
-    EXCLUSION = "exclusion", "Exclusion"
+    INCLUSION = "inclusion", _("Inclusion")
+    EXCLUSION = "exclusion", _("Exclusion")
 
 
 class VisitKind(models.TextChoices):
-    SCREENING = "screening", "Screening"
-    TREATMENT = "treatment", "Treatment"
-    IMAGING = "imaging", "Imaging"
-    END_OF_TREATMENT = "end_of_treatment", "End of treatment"
-    SAFETY_FOLLOW_UP = "safety_follow_up", "Safety follow-up"
-    SURVIVAL_FOLLOW_UP = "survival_follow_up", "Survival follow-up"
-    UNSCHEDULED = "unscheduled", "Unscheduled"
+    SCREENING = "screening", _("Screening")
+    TREATMENT = "treatment", _("Treatment")
+    IMAGING = "imaging", _("Imaging")
+    END_OF_TREATMENT = "end_of_treatment", _("End of treatment")
+    SAFETY_FOLLOW_UP = "safety_follow_up", _("Safety follow-up")
+    SURVIVAL_FOLLOW_UP = "survival_follow_up", _("Survival follow-up")
+    UNSCHEDULED = "unscheduled", _("Unscheduled")
 
 
 class VisitAnchor(models.TextChoices):
-    CONSENT = "consent", "Informed consent"
-    ENROLLMENT = "enrollment", "Enrollment"
-    FIRST_DOSE = "first_dose", "First dose"
-    LAST_DOSE = "last_dose", "Last dose"
-    END_OF_TREATMENT = "end_of_treatment", "End of treatment"
+    CONSENT = "consent", _("Informed consent")
+    ENROLLMENT = "enrollment", _("Enrollment")
+    FIRST_DOSE = "first_dose", _("First dose")
+    LAST_DOSE = "last_dose", _("Last dose")
+    END_OF_TREATMENT = "end_of_treatment", _("End of treatment")
 
 
 class RepeatFrom(models.TextChoices):
-    ANCHOR = "anchor", "Anchor (targets never shift)"
-    PREVIOUS_ACTUAL = "previous_actual", "Previous occurrence's actual date"
+    ANCHOR = "anchor", _("Anchor (targets never shift)")
+    PREVIOUS_ACTUAL = "previous_actual", _("Previous occurrence's actual date")
 
 
 class OnEndOfTreatment(models.TextChoices):
-    STOP = "stop", "Stop"
-    CONTINUE_UNLESS_PROGRESSION = "continue_unless_progression", "Continue unless ended for progression"
-    CONTINUE = "continue", "Continue"
+    STOP = "stop", _("Stop")
+    CONTINUE_UNLESS_PROGRESSION = "continue_unless_progression", _("Continue unless ended for progression")
+    CONTINUE = "continue", _("Continue")
 
 
 class EndpointKind(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    SECONDARY = "secondary", "Secondary"
-    EXPLORATORY = "exploratory", "Exploratory"
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    EXPLORATORY = "exploratory", _("Exploratory")
 
 
 class EndpointAnchor(models.TextChoices):
-    FIRST_DOSE = "first_dose", "First dose"
-    ENROLLMENT = "enrollment", "Enrollment"
-    REGISTRATION = "registration", "Registration"
+    FIRST_DOSE = "first_dose", _("First dose")
+    ENROLLMENT = "enrollment", _("Enrollment")
+    REGISTRATION = "registration", _("Registration")
 
 
 class DataType(models.TextChoices):
-    TEXT = "text", "Text"
-    INTEGER = "integer", "Integer"
-    DECIMAL = "decimal", "Decimal"
-    DATE = "date", "Date"
-    PARTIAL_DATE = "partial_date", "Partial date"
-    DATETIME = "datetime", "Date and time"
-    BOOLEAN = "boolean", "Yes/no"
-    CHOICE = "choice", "Choice (codelist)"
+    TEXT = "text", _("Text")
+    INTEGER = "integer", _("Integer")
+    DECIMAL = "decimal", _("Decimal")
+    DATE = "date", _("Date")
+    PARTIAL_DATE = "partial_date", _("Partial date")
+    DATETIME = "datetime", _("Date and time")
+    BOOLEAN = "boolean", _("Yes/no")
+    CHOICE = "choice", _("Choice (codelist)")
 
 
 # --- managers (natural keys) ---------------------------------------------------------------------
 
 
-class StudyManager(models.Manager):
+class StudyManager(models.Manager["Study"]):
     def get_by_natural_key(self, protocol_id: str) -> Study:
         return self.get(protocol_id=protocol_id)
 
@@ -207,17 +212,17 @@ class StudyChildManager(models.Manager):
         return self.get(study__protocol_id=protocol_id, code=code)
 
 
-class CriterionManager(models.Manager):
+class CriterionManager(models.Manager["EligibilityCriterion"]):
     def get_by_natural_key(self, protocol_id: str, kind: str, number: str) -> EligibilityCriterion:
         return self.get(study__protocol_id=protocol_id, kind=kind, number=number)
 
 
-class FormItemManager(models.Manager):
+class FormItemManager(models.Manager["FormItem"]):
     def get_by_natural_key(self, form_code: str, version: str, code: str) -> FormItem:
         return self.get(form__code=form_code, form__version=version, code=code)
 
 
-class CodelistItemManager(models.Manager):
+class CodelistItemManager(models.Manager["CodelistItem"]):
     def get_by_natural_key(self, codelist_code: str, code: str) -> CodelistItem:
         return self.get(codelist__code=codelist_code, code=code)
 
@@ -231,53 +236,89 @@ class CodeManager(models.Manager):
 
 
 class Study(AssumptionFields):
-    protocol_id = models.CharField(max_length=64, unique=True)
-    registry_id = models.CharField(max_length=32, blank=True)
+    protocol_id = models.CharField(max_length=64, unique=True, verbose_name=_("protocol ID"))
+    registry_id = models.CharField(max_length=32, blank=True, verbose_name=_("registry ID"))
     seed = models.CharField(
-        max_length=100, blank=True, help_text=_("The registry record the definition is written from.")
+        max_length=100,
+        blank=True,
+        help_text=_("The registry record the definition is written from."),
+        verbose_name=_("seed"),
     )
-    title = models.TextField()
-    short_title = models.CharField(max_length=200, blank=True)
-    phase = models.CharField(max_length=32, blank=True)
-    design = models.CharField(max_length=20, choices=Design.choices, blank=True)
-    condition = models.TextField(blank=True)
-    sponsor = models.CharField(max_length=255, blank=True)
-    target_enrollment = models.PositiveIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=32, choices=StudyStatus.choices, blank=True)
-    ctcae_version = models.CharField(max_length=10, default="5.0")
+    title = models.TextField(verbose_name=_("title"))
+    short_title = models.CharField(max_length=200, blank=True, verbose_name=_("short title"))
+    phase = models.CharField(max_length=32, blank=True, verbose_name=_("phase"))
+    design = models.CharField(max_length=20, choices=Design.choices, blank=True, verbose_name=_("design"))
+    condition = models.TextField(blank=True, verbose_name=_("condition"))
+    sponsor = models.CharField(max_length=255, blank=True, verbose_name=_("sponsor"))
+    target_enrollment = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("target enrollment")
+    )
+    status = models.CharField(
+        max_length=32, choices=StudyStatus.choices, blank=True, verbose_name=_("status")
+    )
+    ctcae_version = models.CharField(max_length=10, default="5.0", verbose_name=_("CTCAE version"))
     response_criteria = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_response_criteria],
-        help_text='e.g. ["RECIST1.1", "iRECIST"]',
+        help_text=_('e.g. ["RECIST1.1", "iRECIST"]'),
+        verbose_name=_("response criteria"),
     )
     # The confirmation rule the response endpoints use (RECIST 1.1 section 4.3).
-    confirmation_required = models.BooleanField(default=False)
-    confirmation_min_interval_days = models.PositiveIntegerField(default=28)
-    min_sd_duration_days = models.PositiveIntegerField(null=True, blank=True)
-    max_treatment_days = models.PositiveIntegerField(null=True, blank=True)
-    schedule_horizon_days = models.PositiveIntegerField(null=True, blank=True)
-    follow_up_rule = models.TextField(blank=True)
-    enrollment_period_months = models.PositiveIntegerField(null=True, blank=True)
-    study_duration_months = models.PositiveIntegerField(null=True, blank=True)
+    confirmation_required = models.BooleanField(default=False, verbose_name=_("confirmation required"))
+    confirmation_min_interval_days = models.PositiveIntegerField(
+        default=28, verbose_name=_("minimum confirmation interval (days)")
+    )
+    min_sd_duration_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("minimum SD duration (days)")
+    )
+    max_treatment_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("maximum treatment (days)")
+    )
+    schedule_horizon_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("schedule horizon (days)")
+    )
+    follow_up_rule = models.TextField(blank=True, verbose_name=_("follow-up rule"))
+    enrollment_period_months = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("enrollment period (months)")
+    )
+    study_duration_months = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("study duration (months)")
+    )
     ae_collection_start = models.CharField(
-        max_length=20, choices=CollectionStart.choices, default=CollectionStart.CONSENT
+        max_length=20,
+        choices=CollectionStart.choices,
+        default=CollectionStart.CONSENT,
+        verbose_name=_("AE collection start"),
     )
-    ae_collection_end_days_after_last_dose = models.PositiveIntegerField(null=True, blank=True)
+    ae_collection_end_days_after_last_dose = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("AE collection end (days after last dose)")
+    )
     sae_collection_start = models.CharField(
-        max_length=20, choices=CollectionStart.choices, default=CollectionStart.CONSENT
+        max_length=20,
+        choices=CollectionStart.choices,
+        default=CollectionStart.CONSENT,
+        verbose_name=_("SAE collection start"),
     )
-    irae_collection_end_days_after_last_dose = models.PositiveIntegerField(null=True, blank=True)
-    dose_recalc_weight_change_pct = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    irae_collection_end_days_after_last_dose = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("irAE collection end (days after last dose)")
+    )
+    dose_recalc_weight_change_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        verbose_name=_("dose recalculation on weight change (%)"),
+    )
     # Set by the data-lock workflow; a locked study refuses every change to its data.
-    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("locked at"))
     history = HistoricalRecords()
 
     objects = StudyManager()
 
     class Meta:
+        verbose_name = _("study")
         ordering = ["protocol_id"]
-        verbose_name_plural = "studies"
+        verbose_name_plural = _("studies")
 
     def __str__(self) -> str:
         return self.short_title or self.protocol_id
@@ -296,17 +337,21 @@ class Study(AssumptionFields):
 
 
 class Site(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites")
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=255)
-    city = models.CharField(max_length=100, blank=True)
-    country = models.CharField(max_length=100, blank=True)
-    time_zone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="sites", verbose_name=_("study"))
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    name = models.CharField(max_length=255, verbose_name=_("name"))
+    city = models.CharField(max_length=100, blank=True, verbose_name=_("city"))
+    country = models.CharField(max_length=100, blank=True, verbose_name=_("country"))
+    time_zone = models.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_time_zone], verbose_name=_("time zone")
+    )
     history = HistoricalRecords()
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         ordering = ["study__protocol_id", "code"]
         constraints = [models.UniqueConstraint(fields=["study", "code"], name="site_code_unique_per_study")]
 
@@ -316,7 +361,8 @@ class Site(AssumptionFields):
     def natural_key(self) -> tuple[str, str]:
         return (self.study.protocol_id, self.code)
 
-    natural_key.dependencies = ["studies.study"]
+    # Django's documented way to declare a natural key's dependencies: an attribute on the method.
+    natural_key.dependencies = ["studies.study"]  # type: ignore[attr-defined]
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
         """The calendar date at the site now: overdue visits and deadlines count in site days."""
@@ -325,17 +371,21 @@ class Site(AssumptionFields):
 
 
 class Arm(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="arms")
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=24, choices=ArmKind.choices, default=ArmKind.EXPERIMENTAL)
-    description = models.TextField(blank=True)
-    order = models.PositiveIntegerField(default=0)
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="arms", verbose_name=_("study"))
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    name = models.CharField(max_length=255, verbose_name=_("name"))
+    kind = models.CharField(
+        max_length=24, choices=ArmKind.choices, default=ArmKind.EXPERIMENTAL, verbose_name=_("kind")
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("arm")
+        verbose_name_plural = _("arms")
         ordering = ["study__protocol_id", "order", "code"]
         constraints = [models.UniqueConstraint(fields=["study", "code"], name="arm_code_unique_per_study")]
 
@@ -347,18 +397,24 @@ class Arm(AssumptionFields):
 
 
 class TreatmentPhase(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="phases")
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=255)
-    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="phases", null=True, blank=True)
-    order = models.PositiveIntegerField(default=0)
-    entry_rule = models.TextField(blank=True, help_text="When a subject enters this phase, in words.")
-    description = models.TextField(blank=True)
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="phases", verbose_name=_("study"))
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    name = models.CharField(max_length=255, verbose_name=_("name"))
+    arm = models.ForeignKey(
+        Arm, on_delete=models.PROTECT, related_name="phases", null=True, blank=True, verbose_name=_("arm")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
+    entry_rule = models.TextField(
+        blank=True, help_text=_("When a subject enters this phase, in words."), verbose_name=_("entry rule")
+    )
+    description = models.TextField(blank=True, verbose_name=_("description"))
     history = HistoricalRecords()
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("treatment phase")
+        verbose_name_plural = _("treatment phases")
         ordering = ["study__protocol_id", "order", "code"]
         constraints = [models.UniqueConstraint(fields=["study", "code"], name="phase_code_unique_per_study")]
 
@@ -375,50 +431,85 @@ class TreatmentPhase(AssumptionFields):
 
 
 class Intervention(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="interventions")
-    code = models.CharField(max_length=32)
-    agent = models.CharField(max_length=200)
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="interventions", verbose_name=_("study")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    agent = models.CharField(max_length=200, verbose_name=_("agent"))
     aliases = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_text_list],
-        help_text="Other spellings the record uses.",
+        help_text=_("Other spellings the record uses."),
+        verbose_name=_("aliases"),
     )
-    kind = models.CharField(max_length=20, choices=InterventionKind.choices, default=InterventionKind.DRUG)
+    kind = models.CharField(
+        max_length=20, choices=InterventionKind.choices, default=InterventionKind.DRUG, verbose_name=_("kind")
+    )
     arm = models.ForeignKey(
-        Arm, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
+        Arm,
+        on_delete=models.PROTECT,
+        related_name="interventions",
+        null=True,
+        blank=True,
+        verbose_name=_("arm"),
     )
     phase = models.ForeignKey(
-        TreatmentPhase, on_delete=models.PROTECT, related_name="interventions", null=True, blank=True
+        TreatmentPhase,
+        on_delete=models.PROTECT,
+        related_name="interventions",
+        null=True,
+        blank=True,
+        verbose_name=_("phase"),
     )
-    dose_amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    dose_amount = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, verbose_name=_("dose amount")
+    )
     dose_unit = models.CharField(
-        max_length=20, blank=True, validators=[validate_dose_unit], help_text="Unit of the amount: mg, Gy ..."
+        max_length=20,
+        blank=True,
+        validators=[validate_dose_unit],
+        help_text=_("Unit of the amount: mg, Gy ..."),
+        verbose_name=_("dose unit"),
     )
-    dose_basis = models.CharField(max_length=10, choices=DoseBasis.choices, default=DoseBasis.FLAT)
-    dose_per = models.CharField(max_length=10, choices=DosePer.choices, default=DosePer.DOSE)
-    frequency = models.CharField(max_length=100, blank=True)
-    doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
-    route = models.CharField(max_length=20, blank=True)
+    dose_basis = models.CharField(
+        max_length=10, choices=DoseBasis.choices, default=DoseBasis.FLAT, verbose_name=_("dose basis")
+    )
+    dose_per = models.CharField(
+        max_length=10, choices=DosePer.choices, default=DosePer.DOSE, verbose_name=_("dose per")
+    )
+    frequency = models.CharField(max_length=100, blank=True, verbose_name=_("frequency"))
+    doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("doses per day"))
+    route = models.CharField(max_length=20, blank=True, verbose_name=_("route"))
     dosing_days = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_dosing_days],
-        help_text="Days of the cycle, e.g. [1] or 1..14.",
+        help_text=_("Days of the cycle, e.g. [1] or 1..14."),
+        verbose_name=_("dosing days"),
     )
-    cycle_length_days = models.PositiveIntegerField(null=True, blank=True)
-    dose_role = models.CharField(max_length=12, choices=DoseRole.choices, blank=True)
-    infusion = models.TextField(blank=True)
-    notes = models.TextField(blank=True)
+    cycle_length_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("cycle length (days)")
+    )
+    dose_role = models.CharField(
+        max_length=12, choices=DoseRole.choices, blank=True, verbose_name=_("dose role")
+    )
+    infusion = models.TextField(blank=True, verbose_name=_("infusion"))
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
     choice_group = models.CharField(
-        max_length=64, blank=True, help_text="Agents sharing a group: the investigator chooses one."
+        max_length=64,
+        blank=True,
+        help_text=_("Agents sharing a group: the investigator chooses one."),
+        verbose_name=_("choice group"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
         ordering = ["study__protocol_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["study", "code"], name="intervention_code_unique_per_study"),
@@ -465,7 +556,8 @@ class Intervention(AssumptionFields):
     def dose_label(self) -> str:
         if self.dose_amount is None:
             return ""
-        unit = {DoseBasis.PER_KG: "/kg", DoseBasis.PER_M2: "/m²"}.get(self.dose_basis, "")
+        per_basis: dict[str, str] = {DoseBasis.PER_KG: "/kg", DoseBasis.PER_M2: "/m²"}
+        unit = per_basis.get(self.dose_basis, "")
         per = "/day" if self.dose_per == DosePer.DAY else ""
         return f"{self.dose_amount.normalize():f} {self.dose_unit}{unit}{per}"
 
@@ -500,13 +592,15 @@ class Intervention(AssumptionFields):
 
 
 class Codelist(AssumptionFields):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     history = HistoricalRecords()
 
     objects = CodeManager()
 
     class Meta:
+        verbose_name = _("codelist")
+        verbose_name_plural = _("codelists")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -517,15 +611,19 @@ class Codelist(AssumptionFields):
 
 
 class CodelistItem(AssumptionFields):
-    codelist = models.ForeignKey(Codelist, on_delete=models.CASCADE, related_name="items")
-    code = models.CharField(max_length=32)
-    label = models.CharField(max_length=200)
-    order = models.PositiveIntegerField(default=0)
+    codelist = models.ForeignKey(
+        Codelist, on_delete=models.CASCADE, related_name="items", verbose_name=_("codelist")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    label = models.CharField(max_length=200, verbose_name=_("label"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = CodelistItemManager()
 
     class Meta:
+        verbose_name = _("codelist item")
+        verbose_name_plural = _("codelist items")
         ordering = ["codelist__code", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["codelist", "code"], name="codelist_item_code_unique"),
@@ -546,12 +644,14 @@ class Form(models.Model):
     it was entered with.
     """
 
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
     history = HistoricalRecords()
 
     objects = CodeManager()
 
     class Meta:
+        verbose_name = _("form")
+        verbose_name_plural = _("forms")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -565,7 +665,7 @@ class Form(models.Model):
         return next((v for v in self.versions.all() if v.is_current), None)
 
 
-class FormDefinitionManager(models.Manager):
+class FormDefinitionManager(models.Manager["FormDefinition"]):
     def get_by_natural_key(self, code: str, version: str | None = None) -> FormDefinition:
         """A version by (code, version); with the code alone, the current version."""
         if version is None:
@@ -583,25 +683,34 @@ class FormDefinition(AssumptionFields):
     studies/form_stores.py) never changes: a changed form is loaded as a new version.
     """
 
-    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="versions")
-    code = models.CharField(max_length=32, help_text=_("The form's code (the same in every version)."))
-    name = models.CharField(max_length=200)
-    version = models.CharField(max_length=16, default="1.0")
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="versions", verbose_name=_("form"))
+    code = models.CharField(
+        max_length=32, help_text=_("The form's code (the same in every version)."), verbose_name=_("code")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    version = models.CharField(max_length=16, default="1.0", verbose_name=_("version"))
     is_current = models.BooleanField(
-        default=True, help_text=_("The version visits expect and new data is entered in; one per form.")
+        default=True,
+        help_text=_("The version visits expect and new data is entered in; one per form."),
+        verbose_name=_("current"),
     )
     published_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Set when the version is frozen: it then never changes.")
+        null=True,
+        blank=True,
+        help_text=_("Set when the version is frozen: it then never changes."),
+        verbose_name=_("published at"),
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
     # A retired form stays (collected data points to it) but no visit should expect it any more.
-    active = models.BooleanField(default=True)
-    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = FormDefinitionManager()
 
     class Meta:
+        verbose_name = _("form definition")
+        verbose_name_plural = _("form definitions")
         ordering = ["order", "code", "version"]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="form_version_unique"),
@@ -639,21 +748,38 @@ class FormDefinition(AssumptionFields):
 
 
 class FormItem(AssumptionFields):
-    form = models.ForeignKey(FormDefinition, on_delete=models.CASCADE, related_name="items")
-    code = models.CharField(max_length=32)
-    label = models.CharField(max_length=255)
-    data_type = models.CharField(max_length=16, choices=DataType.choices)
-    unit = models.CharField(max_length=20, blank=True, validators=[validate_item_unit])
-    codelist = models.ForeignKey(Codelist, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    required = models.BooleanField(default=False)
-    range_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    range_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    order = models.PositiveIntegerField(default=0)
+    form = models.ForeignKey(
+        FormDefinition, on_delete=models.CASCADE, related_name="items", verbose_name=_("form")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    label = models.CharField(max_length=255, verbose_name=_("label"))
+    data_type = models.CharField(max_length=16, choices=DataType.choices, verbose_name=_("data type"))
+    unit = models.CharField(
+        max_length=20, blank=True, validators=[validate_item_unit], verbose_name=_("unit")
+    )
+    codelist = models.ForeignKey(
+        Codelist,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("codelist"),
+    )
+    required = models.BooleanField(default=False, verbose_name=_("required"))
+    range_low = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("lowest value")
+    )
+    range_high = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, verbose_name=_("highest value")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = FormItemManager()
 
     class Meta:
+        verbose_name = _("form item")
+        verbose_name_plural = _("form items")
         ordering = ["form__order", "form__code", "form__version", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["form", "code"], name="form_item_code_unique"),
@@ -671,7 +797,8 @@ class FormItem(AssumptionFields):
     def natural_key(self) -> tuple[str, str, str]:
         return (self.form.code, self.form.version, self.code)
 
-    natural_key.dependencies = ["studies.formdefinition"]
+    # Django's documented way to declare a natural key's dependencies: an attribute on the method.
+    natural_key.dependencies = ["studies.formdefinition"]  # type: ignore[attr-defined]
 
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}
@@ -702,24 +829,30 @@ class FormItem(AssumptionFields):
 
 
 class EligibilityCriterion(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="criteria")
-    kind = models.CharField(max_length=10, choices=CriterionKind.choices)
-    number = models.CharField(max_length=10, help_text='As the study lists it: "1", "2", ...')
-    text = models.TextField(help_text="Verbatim from the protocol.")
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="criteria", verbose_name=_("study")
+    )
+    kind = models.CharField(max_length=10, choices=CriterionKind.choices, verbose_name=_("kind"))
+    number = models.CharField(
+        max_length=10, help_text=_('As the study lists it: "1", "2", ...'), verbose_name=_("number")
+    )
+    text = models.TextField(help_text=_("Verbatim from the protocol."), verbose_name=_("text"))
     rule = models.JSONField(
         null=True,
         blank=True,
         validators=[validate_criterion_rule],
-        help_text="docs/definitions.md grammar; null: investigator.",
+        help_text=_("docs/definitions.md grammar; null: investigator."),
+        verbose_name=_("rule"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = CriterionManager()
 
     class Meta:
+        verbose_name = _("eligibility criterion")
         ordering = ["study__protocol_id", "kind", "order"]
-        verbose_name_plural = "eligibility criteria"
+        verbose_name_plural = _("eligibility criteria")
         constraints = [
             models.UniqueConstraint(fields=["study", "kind", "number"], name="criterion_number_unique"),
         ]
@@ -732,12 +865,18 @@ class EligibilityCriterion(AssumptionFields):
 
 
 class VisitDefinition(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="visit_definitions")
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=200, help_text='"{n}" is replaced by the occurrence number.')
-    kind = models.CharField(max_length=24, choices=VisitKind.choices)
-    series = models.CharField(max_length=32, blank=True, help_text="Blank: the code.")
-    anchor = models.CharField(max_length=20, choices=VisitAnchor.choices)
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="visit_definitions", verbose_name=_("study")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    name = models.CharField(
+        max_length=200, help_text=_('"{n}" is replaced by the occurrence number.'), verbose_name=_("name")
+    )
+    kind = models.CharField(max_length=24, choices=VisitKind.choices, verbose_name=_("kind"))
+    series = models.CharField(
+        max_length=32, blank=True, help_text=_("Blank: the code."), verbose_name=_("series")
+    )
+    anchor = models.CharField(max_length=20, choices=VisitAnchor.choices, verbose_name=_("anchor"))
     anchor_visit = models.CharField(
         max_length=32,
         blank=True,
@@ -745,32 +884,48 @@ class VisitDefinition(AssumptionFields):
             "Code of the visit definition each of whose occurrences anchors this one (days 8, 15, 22 of "
             "each cycle); offsets count from that visit's date. Blank: from the anchor date."
         ),
+        verbose_name=_("anchor visit"),
     )
-    repeat_from = models.CharField(max_length=20, choices=RepeatFrom.choices, default=RepeatFrom.ANCHOR)
-    offset_days = models.IntegerField(default=0)
-    window_before_days = models.PositiveIntegerField(default=0)
-    window_after_days = models.PositiveIntegerField(default=0)
-    repeat_interval_days = models.PositiveIntegerField(null=True, blank=True)
-    repeat_until_day = models.IntegerField(null=True, blank=True)
-    repeat_count = models.PositiveIntegerField(null=True, blank=True)
+    repeat_from = models.CharField(
+        max_length=20, choices=RepeatFrom.choices, default=RepeatFrom.ANCHOR, verbose_name=_("repeat from")
+    )
+    offset_days = models.IntegerField(default=0, verbose_name=_("offset (days)"))
+    window_before_days = models.PositiveIntegerField(default=0, verbose_name=_("window before (days)"))
+    window_after_days = models.PositiveIntegerField(default=0, verbose_name=_("window after (days)"))
+    repeat_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("repeat interval (days)")
+    )
+    repeat_until_day = models.IntegerField(null=True, blank=True, verbose_name=_("repeat until (day)"))
+    repeat_count = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("repeat count"))
     on_end_of_treatment = models.CharField(
-        max_length=32, choices=OnEndOfTreatment.choices, default=OnEndOfTreatment.CONTINUE
+        max_length=32,
+        choices=OnEndOfTreatment.choices,
+        default=OnEndOfTreatment.CONTINUE,
+        verbose_name=_("on end of treatment"),
     )
     phase = models.ForeignKey(
-        TreatmentPhase, on_delete=models.PROTECT, related_name="visit_definitions", null=True, blank=True
+        TreatmentPhase,
+        on_delete=models.PROTECT,
+        related_name="visit_definitions",
+        null=True,
+        blank=True,
+        verbose_name=_("phase"),
     )
     forms = models.ManyToManyField(
         Form,
         related_name="visit_definitions",
         blank=True,
         help_text=_("The forms expected (their current versions)."),
+        verbose_name=_("forms"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords(m2m_fields=[forms])
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("visit definition")
+        verbose_name_plural = _("visit definitions")
         ordering = ["study__protocol_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["study", "code"], name="visit_code_unique_per_study"),
@@ -821,22 +976,28 @@ class VisitDefinition(AssumptionFields):
 
 
 class Endpoint(AssumptionFields):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="endpoints")
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=255)
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="endpoints", verbose_name=_("study")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("code"))
+    name = models.CharField(max_length=255, verbose_name=_("name"))
     # Blank when the record does not say primary or secondary.
-    kind = models.CharField(max_length=12, choices=EndpointKind.choices, blank=True)
-    definition = models.TextField(blank=True)
-    time_frame = models.TextField(blank=True)
-    analysis_set = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=12, choices=EndpointKind.choices, blank=True, verbose_name=_("kind"))
+    definition = models.TextField(blank=True, verbose_name=_("definition"))
+    time_frame = models.TextField(blank=True, verbose_name=_("time frame"))
+    analysis_set = models.CharField(max_length=200, blank=True, verbose_name=_("analysis set"))
     # Time-to-event endpoints count from this event; blank for proportions (ORR, DCR).
-    anchor = models.CharField(max_length=16, choices=EndpointAnchor.choices, blank=True)
-    order = models.PositiveIntegerField(default=0)
+    anchor = models.CharField(
+        max_length=16, choices=EndpointAnchor.choices, blank=True, verbose_name=_("anchor")
+    )
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()
 
     objects = StudyChildManager()
 
     class Meta:
+        verbose_name = _("endpoint")
+        verbose_name_plural = _("endpoints")
         ordering = ["study__protocol_id", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["study", "code"], name="endpoint_code_unique_per_study"),
@@ -859,24 +1020,43 @@ class StudyVersion(models.Model):
     follow by themselves: re-planning them is the visits' re-plan service's decision, per subject.
     """
 
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="versions")
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="versions", verbose_name=_("study")
+    )
     number = models.CharField(
-        max_length=32, help_text=_("The protocol version, e.g. 2.0, or the load count.")
+        max_length=32,
+        help_text=_("The protocol version, e.g. 2.0, or the load count."),
+        verbose_name=_("number"),
     )
     effective_date = models.DateField(
-        null=True, blank=True, help_text=_("When the amendment takes effect; empty: the file does not say.")
+        null=True,
+        blank=True,
+        help_text=_("When the amendment takes effect; empty: the file does not say."),
+        verbose_name=_("effective date"),
     )
-    loaded_at = models.DateTimeField(default=timezone.now)
+    loaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("loaded at"))
     loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("loaded by"),
     )
     source = models.CharField(
-        max_length=255, blank=True, help_text=_("The file the version was loaded from.")
+        max_length=255,
+        blank=True,
+        help_text=_("The file the version was loaded from."),
+        verbose_name=_("source"),
     )
-    changes = models.JSONField(default=dict, blank=True, help_text=_("What the load created and changed."))
+    changes = models.JSONField(
+        default=dict, blank=True, help_text=_("What the load created and changed."), verbose_name=_("changes")
+    )
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("study version")
+        verbose_name_plural = _("study versions")
         ordering = ["study__protocol_id", "loaded_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["study", "number"], name="study_version_number_unique")

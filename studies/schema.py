@@ -25,8 +25,8 @@ from edc.inputs.base import (
     PositiveInt,
     PositiveNumber,
     WholeNumber,
-    list_of_one_of,
-    one_of,
+    choice_of,
+    choices_of,
     read_number,
 )
 from edc.inputs.errors import fail
@@ -162,10 +162,6 @@ FormCodes = Annotated[list[str], BeforeValidator(_form_codes)]
 Reasons = Annotated[dict[str, str], BeforeValidator(_assumptions)]
 
 
-def _choice(tc: Any) -> Any:
-    return one_of(tc.values)
-
-
 # --- objects ------------------------------------------------------------------------------------
 
 
@@ -189,9 +185,9 @@ class Assumed(InputModel):
 
 
 class AeCollectionIn(Assumed):
-    start: _choice(CollectionStart)  # type: ignore[valid-type]
+    start: Annotated[str, choice_of(CollectionStart.values)]
     end_days_after_last_dose: Count | None = None
-    sae_start: _choice(CollectionStart) = CollectionStart.CONSENT  # type: ignore[valid-type]
+    sae_start: Annotated[str, choice_of(CollectionStart.values)] = CollectionStart.CONSENT
     irae_end_days_after_last_dose: Count | None = None
 
     FIELDS: ClassVar[dict[str, str]] = {
@@ -209,13 +205,13 @@ class StudyIn(Assumed):
     title: Annotated[str, BeforeValidator(_code)]
     short_title: FreeText | None = None
     phase: FreeText | None = None
-    design: _choice(Design) | None = None  # type: ignore[valid-type]
+    design: Annotated[str, choice_of(Design.values)] | None = None
     condition: FreeText | None = None
     sponsor: FreeText | None = None
     target_enrollment: Count | None = None
-    status: _choice(StudyStatus) | None = None  # type: ignore[valid-type]
+    status: Annotated[str, choice_of(StudyStatus.values)] | None = None
     ctcae_version: Label | None = None
-    response_criteria: list_of_one_of(ResponseCriteria.values) | None = None  # type: ignore[valid-type]
+    response_criteria: Annotated[list[str], choices_of(ResponseCriteria.values)] | None = None
     confirmation_required: Flag | None = None
     confirmation_min_interval_days: Count = 28
     min_sd_duration_days: Count | None = None
@@ -242,7 +238,7 @@ class SiteIn(Assumed):
 class ArmIn(Assumed):
     code: Code
     name: Code
-    kind: _choice(ArmKind) = ArmKind.EXPERIMENTAL  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(ArmKind.values)] = ArmKind.EXPERIMENTAL
     description: FreeText | None = None
     order: Count | None = None
 
@@ -260,19 +256,19 @@ class InterventionIn(Assumed):
     code: Code
     agent: Code
     aliases: TextList | None = None
-    kind: _choice(InterventionKind) = InterventionKind.DRUG  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(InterventionKind.values)] = InterventionKind.DRUG
     arm: Code | None = None
     phase: Code | None = None
     dose_amount: PositiveNumber | None = None
     dose_unit: DoseUnit | None = None
-    dose_basis: _choice(DoseBasis) = DoseBasis.FLAT  # type: ignore[valid-type]
-    dose_per: _choice(DosePer) = DosePer.DOSE  # type: ignore[valid-type]
+    dose_basis: Annotated[str, choice_of(DoseBasis.values)] = DoseBasis.FLAT
+    dose_per: Annotated[str, choice_of(DosePer.values)] = DosePer.DOSE
     frequency: FreeText | None = None
     doses_per_day: Count | None = None
     route: FreeText | None = None
     dosing_days: DosingDays | None = None
     cycle_length_days: Count | None = None
-    dose_role: _choice(DoseRole) | None = None  # type: ignore[valid-type]
+    dose_role: Annotated[str, choice_of(DoseRole.values)] | None = None
     infusion: FreeText | None = None
     notes: FreeText | None = None
     choice_group: FreeText | None = None
@@ -280,7 +276,7 @@ class InterventionIn(Assumed):
 
 
 class CriterionIn(Assumed):
-    kind: _choice(CriterionKind)  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(CriterionKind.values)]
     number: Label
     text: Annotated[str, BeforeValidator(_code)]
     rule: Rule | None = None
@@ -290,18 +286,18 @@ class CriterionIn(Assumed):
 class VisitIn(Assumed):
     code: Code
     name: Code
-    kind: _choice(VisitKind)  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(VisitKind.values)]
     series: FreeText | None = None
-    anchor: _choice(VisitAnchor)  # type: ignore[valid-type]
+    anchor: Annotated[str, choice_of(VisitAnchor.values)]
     anchor_visit: Code | None = None
-    repeat_from: _choice(RepeatFrom) = RepeatFrom.ANCHOR  # type: ignore[valid-type]
+    repeat_from: Annotated[str, choice_of(RepeatFrom.values)] = RepeatFrom.ANCHOR
     offset_days: WholeNumber = 0
     window_before_days: Count = 0
     window_after_days: Count = 0
     repeat_interval_days: PositiveInt | None = None
     repeat_until_day: WholeNumber | None = None
     repeat_count: PositiveInt | None = None
-    on_end_of_treatment: _choice(OnEndOfTreatment) = OnEndOfTreatment.CONTINUE  # type: ignore[valid-type]
+    on_end_of_treatment: Annotated[str, choice_of(OnEndOfTreatment.values)] = OnEndOfTreatment.CONTINUE
     phase: Code | None = None
     forms: FormCodes | None = None
     order: Count | None = None
@@ -310,11 +306,11 @@ class VisitIn(Assumed):
 class EndpointIn(Assumed):
     code: Code
     name: Code
-    kind: _choice(EndpointKind) | None = None  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(EndpointKind.values)] | None = None
     definition: FreeText | None = None
     time_frame: FreeText | None = None
     analysis_set: FreeText | None = None
-    anchor: _choice(EndpointAnchor) | None = None  # type: ignore[valid-type]
+    anchor: Annotated[str, choice_of(EndpointAnchor.values)] | None = None
     order: Count | None = None
 
 
@@ -347,7 +343,7 @@ class CodelistIn(Assumed):
 class FormItemIn(Assumed):
     code: Code
     label: Code
-    data_type: _choice(DataType)  # type: ignore[valid-type]
+    data_type: Annotated[str, choice_of(DataType.values)]
     unit: ItemUnit | None = None
     codelist: Code | None = None
     required: Flag | None = None

@@ -37,7 +37,7 @@ class ArmSerializer(serializers.ModelSerializer):
 
 
 class TreatmentPhaseSerializer(serializers.ModelSerializer):
-    arm = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    arm: serializers.SlugRelatedField[Arm] = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = TreatmentPhase
@@ -45,8 +45,10 @@ class TreatmentPhaseSerializer(serializers.ModelSerializer):
 
 
 class InterventionSerializer(serializers.ModelSerializer):
-    arm = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    phase = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    arm: serializers.SlugRelatedField[Arm] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    phase: serializers.SlugRelatedField[TreatmentPhase] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     dose_amount = serializers.DecimalField(
         max_digits=12, decimal_places=4, coerce_to_string=True, read_only=True
     )
@@ -93,8 +95,13 @@ class EligibilityCriterionSerializer(serializers.ModelSerializer):
 
 
 class VisitDefinitionSerializer(serializers.ModelSerializer):
-    phase = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    forms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    phase: serializers.SlugRelatedField[TreatmentPhase] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    # many=True: DRF makes it a ManyRelatedField of these.
+    forms: serializers.SlugRelatedField[FormDefinition] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
 
     class Meta:
         model = VisitDefinition

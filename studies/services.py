@@ -26,9 +26,8 @@ def study_of(obj: models.Model) -> Study | None:
     """The study a definition belongs to (None for the shared form registry)."""
     if isinstance(obj, Study):
         return obj
-    if getattr(obj, "study_id", None):
-        return obj.study  # type: ignore[attr-defined, no-any-return]
-    return None
+    study: Study | None = getattr(obj, "study", None) if getattr(obj, "study_id", None) else None
+    return study
 
 
 def administered_studies(user: Any) -> QuerySet[Study]:
@@ -76,7 +75,7 @@ def definition_save(*, obj: M, user: Any, reason: str, registry: bool = False) -
     if not adding and not reason.strip():
         raise ValidationError({"change_reason": [_("A reason for change is required.")]})
     obj.full_clean(validate_constraints=True)
-    obj._change_reason = reason.strip() or _("created in the admin")  # type: ignore[attr-defined]
-    obj._history_user = user  # type: ignore[attr-defined]
+    obj._change_reason = reason.strip() or _("created in the admin")  # type: ignore[attr-defined]  # simple-history reads it
+    obj._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
     obj.save()
     return obj

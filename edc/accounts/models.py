@@ -86,13 +86,13 @@ class AccountEvent(models.Model):
 
 
 class ApiToken(models.Model):
-    key_digest = models.CharField(max_length=64, unique=True)
+    key_digest = models.CharField(max_length=64, unique=True, verbose_name=_("key digest"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
     )
     created_at = models.DateTimeField(_("issued"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    credential_fingerprint = models.CharField(max_length=64)
+    credential_fingerprint = models.CharField(max_length=64, verbose_name=_("credential fingerprint"))
 
     class Meta:
         verbose_name = _("API token")

@@ -88,7 +88,7 @@ class ServiceAdminMixin:
     """
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]  # SimpleHistoryAdmin is untyped
         return type(
             form.__name__,
             (form,),
@@ -102,11 +102,11 @@ class ServiceAdminMixin:
         form_url: str = "",
         extra_context: Any = None,
     ) -> HttpResponse:
-        view = super().changeform_view  # type: ignore[misc]
+        view = super().changeform_view  # type: ignore[misc]  # SimpleHistoryAdmin is untyped
         try:
             return view(request, object_id, form_url, extra_context)
         except _Refused as refused:
-            request._edc_refusal = refused.error  # type: ignore[attr-defined]
+            request._edc_refusal = refused.error  # type: ignore[attr-defined]  # a per-request note
             return view(request, object_id, form_url, extra_context)
 
     def run_service(self, call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -122,7 +122,7 @@ class ServiceAdminMixin:
                 raise NotImplementedError(
                     "Inlines of audited models save through services; give the inline its write hooks."
                 )
-            self.save_formset(request, form, formset, change=change)  # type: ignore[attr-defined]
+            self.save_formset(request, form, formset, change=change)  # type: ignore[attr-defined]  # a ModelAdmin's
 
 
 class ScopedHistoryAdminMixin:
@@ -139,10 +139,10 @@ class ScopedHistoryAdminMixin:
     def get_history_queryset(
         self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
     ) -> Any:
-        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)  # type: ignore[misc]
+        queryset = super().get_history_queryset(request, history_manager, pk_name, object_id)  # type: ignore[misc]  # SimpleHistoryAdmin is untyped
         # Only records the user sees now (without this simple-history falls back to any record's rows)...
         queryset = queryset.filter(
-            **{f"{pk_name}__in": self.get_queryset(request).values("pk")}  # type: ignore[attr-defined]
+            **{f"{pk_name}__in": self.get_queryset(request).values("pk")}  # type: ignore[attr-defined]  # ModelAdmin's
         )
         # ...and of a site-owned record, only the rows written while it was at the user's sites.
         if getattr(self.model, "scope_site_field", None) or getattr(self.model, "scope_study_field", None):
@@ -153,7 +153,7 @@ class ScopedHistoryAdminMixin:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         self._object_pk(object_id)
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]  # SimpleHistoryAdmin is untyped
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
@@ -169,8 +169,8 @@ class ScopedHistoryAdminMixin:
         rows = self.get_history_queryset(request, getattr(self.model, history), pk_name, pk)
         if not rows.filter(history_id=int(version_id)).exists():
             raise Http404
-        request._edc_history_page = True  # type: ignore[attr-defined]
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
+        request._edc_history_page = True  # type: ignore[attr-defined]  # a per-request note
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]  # SimpleHistoryAdmin is untyped
 
 
 def _on_history_page(request: HttpRequest) -> bool:
@@ -246,10 +246,10 @@ class VoidedFilter(admin.SimpleListFilter):
 def _cached_capability(request: HttpRequest, capability: Capability) -> bool:
     """Whether the user holds `capability` anywhere; asked many times per page, queried once."""
     if not hasattr(request, "_edc_capabilities"):
-        request._edc_capabilities = capabilities_anywhere(  # type: ignore[attr-defined]
+        request._edc_capabilities = capabilities_anywhere(  # type: ignore[attr-defined]  # a per-request note
             request.user, request_grants(request)
         )
-    return capability in request._edc_capabilities  # type: ignore[attr-defined]
+    return capability in request._edc_capabilities  # type: ignore[attr-defined]  # a per-request note
 
 
 class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryAdmin):

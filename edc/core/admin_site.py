@@ -37,7 +37,7 @@ class EdcAdminSite(admin.AdminSite):
                 raise BadRequest(gettext("A NUL character is not allowed in a URL or its parameters."))
             return wrapped(request, *args, **kwargs)
 
-        inner.admin_site = self  # type: ignore[attr-defined]
+        inner.admin_site = self  # type: ignore[attr-defined]  # as AdminSite.admin_view marks its views
         return inner
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _refuse_user_deletion(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -15,7 +16,7 @@ def _refuse_user_deletion(sender: Any, instance: Any, **kwargs: Any) -> None:
 class CoreConfig(AppConfig):
     name = "edc.core"
     label = "core"
-    verbose_name = "Access and audit"
+    verbose_name = _("Access and audit")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -19,7 +19,7 @@ def check_audited_managers(app_configs: Any = None, **kwargs: Any) -> list[check
         if not issubclass(model, AuditedModel):
             continue
         for manager in [*model._meta.managers, model._meta.base_manager]:
-            if not issubclass(manager._queryset_class, AuditedQuerySet):  # type: ignore[attr-defined]
+            if not issubclass(manager._queryset_class, AuditedQuerySet):  # type: ignore[attr-defined]  # private, unstubbed manager attribute
                 errors.append(
                     checks.Error(
                         f"{model.__name__}.{manager.name} does not use an AuditedQuerySet: "

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from edc.core.dates import today_for
 from edc.core.partial_dates import PartialDate, PartialDateError
 
 
 class PartialDateField(models.CharField):
     """A partial date stored as ISO text ("2019", "2019-05", "2019-05-17"), which sorts in date order."""
 
-    description = "Partial date (year, optional month and day)"
+    description = _("Partial date (year, optional month and day)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["max_length"] = 10
@@ -26,7 +28,7 @@ class PartialDateField(models.CharField):
         return name, path, args, kwargs
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> PartialDate | None:
-        if value in (None, ""):
+        if not value:
             return None
         return PartialDate.parse(value)
 
@@ -50,9 +52,12 @@ class PartialDateField(models.CharField):
         # CharField's max_length validator would see the PartialDate object; check the text instead.
         text = self.get_prep_value(value)
         super().validate(text, model_instance)
-        # A day of slack: sites east of UTC are already on tomorrow's date.
-        if isinstance(value, PartialDate) and value.earliest() > dt.date.today() + dt.timedelta(days=1):
-            raise ValidationError("A partial date cannot lie in the future.", code="future_partial_date")
+        # "Today" is the date at the record's site; a record without a site is checked against the
+        # latest date on earth, so a date that is already today somewhere is never refused.
+        if isinstance(value, PartialDate) and value.earliest() > today_for(model_instance):
+            raise ValidationError(
+                gettext("A partial date cannot lie in the future."), code="future_partial_date"
+            )
 
     def run_validators(self, value: Any) -> None:
         super().run_validators(self.get_prep_value(value))

@@ -106,9 +106,9 @@ def guard_history_models() -> None:
         # Patch the declared managers (Options copies them into `managers` and rebuilds that cache), and
         # make the base manager one of them, so the guard survives a registry cache reset.
         for manager in opts.local_managers:
-            manager._queryset_class = _append_only(manager._queryset_class)  # type: ignore[attr-defined]
+            manager._queryset_class = _append_only(manager._queryset_class)  # type: ignore[attr-defined]  # private, unstubbed
         opts.base_manager_name = opts.base_manager_name or opts.local_managers[0].name
-        opts._expire_cache()  # type: ignore[attr-defined]
+        opts._expire_cache()  # type: ignore[attr-defined]  # Django's private Options API
         pre_save.connect(_refuse_changing_a_stored_row, sender=model, dispatch_uid=f"edc_history_{model}")
         pre_delete.connect(_refuse_deleting, sender=model, dispatch_uid=f"edc_history_{model}")
     # The `Model.history` managers are built per access from a descriptor on the tracked model (and on

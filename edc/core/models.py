@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -48,12 +49,12 @@ def _refuse_outside_write_path(what: str) -> None:
 
 
 class ReasonCode(models.TextChoices):
-    TRANSCRIPTION_ERROR = "transcription_error", "Transcription error"
-    SOURCE_UPDATED = "source_updated", "Source document updated"
-    QUERY_RESPONSE = "query_response", "Query response"
-    LATE_ENTRY = "late_entry", "Late data entry"
-    PROTOCOL_AMENDMENT = "protocol_amendment", "Protocol amendment"
-    OTHER = "other", "Other (explain)"
+    TRANSCRIPTION_ERROR = "transcription_error", _("Transcription error")
+    SOURCE_UPDATED = "source_updated", _("Source document updated")
+    QUERY_RESPONSE = "query_response", _("Query response")
+    LATE_ENTRY = "late_entry", _("Late data entry")
+    PROTOCOL_AMENDMENT = "protocol_amendment", _("Protocol amendment")
+    OTHER = "other", _("Other (explain)")
 
 
 class HistoricalAuditFields(models.Model):
@@ -136,11 +137,13 @@ class AuditedModel(models.Model):
     def iter_locks(self) -> Iterator[str]:
         """Say why the record is locked: itself, then each parent that carries a lock."""
         if self.locked_at is not None:
-            yield f"this {self._meta.verbose_name} is locked"
+            yield gettext("this {model} is locked").format(model=self._meta.verbose_name)
         for name in self.lock_parents:
             parent = getattr(self, name, None)
             if parent is not None and getattr(parent, "locked_at", None) is not None:
-                yield f"its {parent._meta.verbose_name} {parent} is locked"
+                yield gettext("its {model} {record} is locked").format(
+                    model=parent._meta.verbose_name, record=parent
+                )
 
 
 def _refuse_raw_saves(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -183,12 +186,12 @@ class SiteOwnedModel(StudyOwnedModel):
 
 
 class Role(models.TextChoices):
-    SITE_COORDINATOR = "site_coordinator", "Site coordinator"
-    INVESTIGATOR = "investigator", "Investigator"
-    MONITOR = "monitor", "Monitor"
-    DATA_MANAGER = "data_manager", "Data manager"
-    SPONSOR_VIEWER = "sponsor_viewer", "Sponsor viewer"
-    ADMIN = "admin", "Study administrator"
+    SITE_COORDINATOR = "site_coordinator", _("Site coordinator")
+    INVESTIGATOR = "investigator", _("Investigator")
+    MONITOR = "monitor", _("Monitor")
+    DATA_MANAGER = "data_manager", _("Data manager")
+    SPONSOR_VIEWER = "sponsor_viewer", _("Sponsor viewer")
+    ADMIN = "admin", _("Study administrator")
 
 
 class Capability(StrEnum):
@@ -235,8 +238,12 @@ class Membership(models.Model):
     superuser or a study administrator of that study); ended by deactivation, never deleted.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships")
-    study = models.ForeignKey("studies.Study", on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("user")
+    )
+    study = models.ForeignKey(
+        "studies.Study", on_delete=models.PROTECT, related_name="memberships", verbose_name=_("study")
+    )
     site = models.ForeignKey(
         "studies.Site",
         on_delete=models.PROTECT,
@@ -244,13 +251,16 @@ class Membership(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty: every site of the study."),
+        verbose_name=_("site"),
     )
-    role = models.CharField(max_length=32, choices=Role.choices)
-    is_active = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(max_length=32, choices=Role.choices, verbose_name=_("role"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["user__username", "study__protocol_id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "study", "site"], name="membership_unique"),

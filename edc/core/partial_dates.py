@@ -43,7 +43,7 @@ class PartialDate:
             raise PartialDateError("a day needs a month")
         if self.month is not None and not 1 <= self.month <= 12:
             raise PartialDateError(f"month {self.month} is not 1-12")
-        if self.day is not None:
+        if self.day is not None and self.month is not None:
             last = calendar.monthrange(self.year, self.month)[1]
             if not 1 <= self.day <= last:
                 raise PartialDateError(f"day {self.day} does not exist in {self.year}-{self.month:02d}")
@@ -52,16 +52,16 @@ class PartialDate:
     def _key(self) -> tuple[int, int, int]:
         return (self.year, self.month or 0, self.day or 0)
 
-    def __lt__(self, other: PartialDate) -> bool:  # type: ignore[override]
+    def __lt__(self, other: PartialDate) -> bool:
         return self._key() < other._key()
 
-    def __le__(self, other: PartialDate) -> bool:  # type: ignore[override]
+    def __le__(self, other: PartialDate) -> bool:
         return self._key() <= other._key()
 
-    def __gt__(self, other: PartialDate) -> bool:  # type: ignore[override]
+    def __gt__(self, other: PartialDate) -> bool:
         return self._key() > other._key()
 
-    def __ge__(self, other: PartialDate) -> bool:  # type: ignore[override]
+    def __ge__(self, other: PartialDate) -> bool:
         return self._key() >= other._key()
 
     @classmethod

@@ -143,7 +143,7 @@ def scope(queryset: QuerySet, user: Any, model: type[Model] | None = None) -> Qu
 
 def scope_history(model: type[Model], user: Any) -> QuerySet:
     """The history rows of a model that the user may read: rows written while at their sites."""
-    return scope(model.history.all(), user, model=model)  # type: ignore[attr-defined]
+    return scope(model.history.all(), user, model=model)  # type: ignore[attr-defined]  # simple-history's manager is unstubbed
 
 
 def can_write_site(user: Any, site: Site) -> bool:

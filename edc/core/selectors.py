@@ -34,7 +34,7 @@ def history_for(instance: Model, user: Any) -> list[HistoryEntry]:
     model = type(instance)
     visible = scope_history(model, user).filter(id=instance.pk).values("pk")
     rows = list(
-        model.history.filter(id=instance.pk)  # type: ignore[attr-defined]
+        model.history.filter(id=instance.pk)  # type: ignore[attr-defined]  # simple-history's manager is unstubbed
         .annotate(_visible=ExpressionWrapper(Q(pk__in=visible), output_field=BooleanField()))
         .select_related("history_user")
         .order_by("-history_date", "-history_id")

@@ -115,9 +115,9 @@ def changed_fields(old: models.Model, new: models.Model) -> dict[str, tuple[Any,
 
 
 def _stamp(instance: AuditedModel, user: Any, reason: ChangeReason | None) -> None:
-    instance._history_user = user if user is not None and user.is_authenticated else None  # type: ignore[attr-defined]
-    instance._change_reason = reason.text if reason else ""  # type: ignore[attr-defined]
-    instance._change_reason_code = reason.code if reason else ""  # type: ignore[attr-defined]
+    instance._history_user = user if user is not None and user.is_authenticated else None  # type: ignore[attr-defined]  # simple-history reads it
+    instance._change_reason = reason.text if reason else ""  # type: ignore[attr-defined]  # simple-history reads it
+    instance._change_reason_code = reason.code if reason else ""  # type: ignore[attr-defined]  # simple-history reads it
 
 
 def _stored(instance: M, version: int | None) -> M:
@@ -300,7 +300,7 @@ def record_bulk_create(instances: Sequence[M], *, user: Any, batch_size: int | N
         raise ValidationError(
             gettext("The records conflict with stored ones: {error}").format(error=exc)
         ) from exc
-    model.history.bulk_history_create(  # type: ignore[attr-defined]
+    model.history.bulk_history_create(
         created,
         batch_size=batch_size,
         default_user=user if user is not None and user.is_authenticated else None,
@@ -336,7 +336,7 @@ def _require_membership_admin(user: Any, study: Any) -> None:
 
 def _save_membership(membership: Membership, *, user: Any) -> Membership:
     membership.full_clean()
-    membership._history_user = user  # type: ignore[attr-defined]
+    membership._history_user = user  # type: ignore[attr-defined]  # simple-history reads it
     membership.save()
     return membership
 

@@ -339,7 +339,8 @@ def to_decimal(value: object) -> Decimal:
 def _tidy(value: Decimal) -> Decimal:
     # Drop trailing fractional zeros without switching to exponent notation (100, not 1E+2).
     normal = value.normalize()
-    if normal.as_tuple().exponent > 0:  # type: ignore[operator]
+    exponent = normal.as_tuple().exponent  # an int for a finite value ("n", "N", "F" otherwise)
+    if isinstance(exponent, int) and exponent > 0:
         normal = normal.quantize(Decimal(1))
     return normal
 

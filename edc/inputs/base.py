@@ -56,9 +56,9 @@ def _label(value: Any) -> str:
 
 def _whole(value: Any) -> int:
     _empty(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise fail(f"expected a whole number, got {value!r}")
-    return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise fail(f"expected a whole number, got {value!r}")
 
 
 def _count(value: Any) -> int:
@@ -146,8 +146,12 @@ IsoDate = Annotated[dt.date, BeforeValidator(_date)]
 IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
 
 
-def one_of(values: Iterable[str], *, what: str = "") -> Any:
-    """A text value from a fixed list; the message lists the list."""
+def choice_of(values: Iterable[str], *, what: str = "") -> BeforeValidator:
+    """A text value from a fixed list, the message listing the list: ``Annotated[str, choice_of(...)]``.
+
+    Written as the metadata of an ``Annotated`` type (not a function returning a type) so that type
+    checkers read the field as ``str``.
+    """
     allowed = tuple(values)
 
     def check(value: Any) -> str:
@@ -157,10 +161,11 @@ def one_of(values: Iterable[str], *, what: str = "") -> Any:
             raise fail(f"{prefix}{value!r} is not one of {', '.join(allowed)}")
         return str(value)
 
-    return Annotated[str, BeforeValidator(check)]
+    return BeforeValidator(check)
 
 
-def list_of_one_of(values: Iterable[str]) -> Any:
+def choices_of(values: Iterable[str]) -> BeforeValidator:
+    """A list of values from a fixed list: ``Annotated[list[str], choices_of(...)]``."""
     allowed = tuple(values)
 
     def check(value: Any) -> list[str]:
@@ -172,7 +177,18 @@ def list_of_one_of(values: Iterable[str]) -> Any:
             raise fail(f"{', '.join(map(repr, bad))} not among {', '.join(allowed)}")
         return list(value)
 
-    return Annotated[list[str], BeforeValidator(check)]
+    return BeforeValidator(check)
+
+
+def one_of(values: Iterable[str], *, what: str = "") -> Any:
+    """The older spelling of ``Annotated[str, choice_of(values)]``: a type checker cannot read a call
+    as a type, so new code writes the ``Annotated`` form."""
+    return Annotated[str, choice_of(values, what=what)]
+
+
+def list_of_one_of(values: Iterable[str]) -> Any:
+    """The older spelling of ``Annotated[list[str], choices_of(values)]``."""
+    return Annotated[list[str], choices_of(values)]
 
 
 # Keys that describe a case for its readers and that no engine reads: a worked example's answer

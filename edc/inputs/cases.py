@@ -11,10 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from edc.inputs.base import without_annotations
-from edc.inputs.errors import InputError, InputErrors, path_text, validate
+from edc.inputs.errors import InputError, InputErrors, ModelT, path_text, validate
 from edc.inputs.files import file_error
 
 # Top-level keys that describe a file of worked examples; no engine reads them.
@@ -35,12 +33,12 @@ class CaseError(ValueError):
         return cls([(field_path, message)])
 
 
-def read_case(model: type[BaseModel], raw: Any, *, context: Mapping[str, Any] | None = None) -> Any:
+def read_case(model: type[ModelT], raw: Any, *, context: Mapping[str, Any] | None = None) -> ModelT:
     """Validate one raw case (annotation keys dropped) or raise CaseError naming every bad field."""
     if not isinstance(raw, dict):
         raise CaseError.at(None, f"a case must be an object, got {raw!r}")
     case, problems = validate(model, without_annotations(raw), context=context)
-    if problems:
+    if problems or case is None:
         raise CaseError([(path_text(loc) or None, message) for loc, message in problems])
     return case
 

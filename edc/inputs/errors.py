@@ -13,12 +13,13 @@ import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,11 @@ def _step(tp: Any, part: str | int) -> Any:
 
 
 def validate(
-    model: type[Any],
+    model: type[ModelT],
     data: Any,
     *,
     context: Mapping[str, Any] | None = None,
-) -> tuple[Any | None, list[tuple[Loc, str]]]:
+) -> tuple[ModelT | None, list[tuple[Loc, str]]]:
     """Validate ``data`` as ``model``: (the object, []) or (None, [(loc, message), ...])."""
     try:
         return model.model_validate(data, context=dict(context or {})), []

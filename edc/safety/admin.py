@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from edc.core.admin_site import site
 from edc.safety.models import CtcaeTerm
@@ -29,7 +30,7 @@ class CtcaeTermAdmin(admin.ModelAdmin):
         "change_note",
     ]
 
-    @admin.display(description="grades")
+    @admin.display(description=_("grades"))
     def allowed(self, obj: CtcaeTerm) -> str:
         return ", ".join(str(g) for g in obj.allowed_grades())
 

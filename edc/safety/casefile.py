@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, model_validator
 
 from edc.core.units import UnitError, to_decimal
-from edc.inputs.base import InputModel, Label, NonEmptyText, one_of
+from edc.inputs.base import InputModel, Label, NonEmptyText, choice_of
 from edc.inputs.cases import CaseError, read_case
 from edc.inputs.errors import fail
 from edc.safety.ctcae import GradingRequest
@@ -78,7 +78,7 @@ class GradingRequestIn(InputModel):
     baseline_value: Number | None = None
     systolic: Number | None = None
     diastolic: Number | None = None
-    population: one_of(("adult", "pediatric")) | None = None  # type: ignore[valid-type]
+    population: Annotated[str, choice_of(("adult", "pediatric"))] | None = None
     previously_normal: YesNo | None = None
     percentiles: BloodPressurePercentilesIn | None = None
     anc: Number | None = None

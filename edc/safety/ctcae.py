@@ -144,7 +144,8 @@ def parse_ctcae_csv(text: str, *, source: str = "<csv>", version: str = VERSION)
         soc = values["soc"].strip()
         if not soc:
             raise CtcaeFileError(f"{source}: row {row_number}: field 'MedDRA SOC' is empty")
-        grades = tuple(_cell(values[f"grade_{n}"]) for n in range(1, 6))
+        g1, g2, g3, g4, g5 = (_cell(values[f"grade_{n}"]) for n in range(1, 6))
+        grades = (g1, g2, g3, g4, g5)
         if all(g is None for g in grades):
             raise CtcaeFileError(f"{source}: row {row_number}: fields 'Grade 1'..'Grade 5' are all ' -'")
         codes.add(code)
@@ -154,7 +155,7 @@ def parse_ctcae_csv(text: str, *, source: str = "<csv>", version: str = VERSION)
                 meddra_code=code,
                 soc=soc,
                 term=term,
-                grades=grades,  # type: ignore[arg-type]
+                grades=grades,
                 definition=_cell(values["definition"]) or "",
                 navigational_note=values["navigational_note"].strip(),
                 change_note=values["change_note"].strip(),

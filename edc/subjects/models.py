@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 
+from edc.core.dates import latest_today
 from edc.core.fields import PartialDateField
 from edc.core.models import SiteOwnedModel
 from edc.core.partial_dates import PartialDate, PartialDateError
@@ -27,7 +27,8 @@ def validate_birth_date(value: Any) -> None:
             gettext("A birth year before {year} is not plausible.").format(year=EARLIEST_BIRTH_YEAR),
             code="birth_year_too_early",
         )
-    if birth.year > dt.date.today().year:
+    # No site is known here: the latest date on earth (the field itself checks the site's date).
+    if birth.year > latest_today().year:
         raise ValidationError(gettext("A birth date cannot lie in the future."), code="future_birth_date")
 
 

@@ -12,13 +12,23 @@ the first equivocal scan).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, model_validator
 
-from edc.inputs.base import Count, Flag, InputModel, IsoDate, Label, NonEmptyText, Text, WholeNumber, one_of
+from edc.inputs.base import (
+    Count,
+    Flag,
+    InputModel,
+    IsoDate,
+    Label,
+    NonEmptyText,
+    Text,
+    WholeNumber,
+    choice_of,
+)
 from edc.inputs.cases import Section, read_case
 from edc.inputs.errors import fail
 from edc.tumors import irecist, recist
@@ -78,16 +88,25 @@ def _measurement(value: Any) -> recist.Measurement:
 
 
 Measure = Annotated[recist.Measurement, BeforeValidator(_measurement)]
-NonTargetStatus = one_of(recist.NON_TARGET_STATUSES)
+NonTargetStatus = Annotated[str, choice_of(recist.NON_TARGET_STATUSES)]
 
 
 def _recist_new_lesions(value: Any) -> bool | str | None:
-    if value is None or value is True or value is False or value == recist.EQUIVOCAL:
-        return value  # type: ignore[no-any-return]
+    if value is None or isinstance(value, bool):
+        return value
+    if value == recist.EQUIVOCAL:
+        return recist.EQUIVOCAL
     raise fail(f"must be true, false or 'equivocal', got {value!r}")
 
 
 RecistNewLesions = Annotated[bool | str | None, BeforeValidator(_recist_new_lesions)]
+
+
+class CaseIn(InputModel):
+    """A case of a RECIST or iRECIST file: read into its engine's input by ``to_engine``."""
+
+    def to_engine(self) -> Any:
+        raise NotImplementedError
 
 
 # --- lesions at baseline ------------------------------------------------------------------------
@@ -128,10 +147,11 @@ class BaselineIn(InputModel):
     @model_validator(mode="after")
     def _lesions(self) -> BaselineIn:
         seen: set[str] = set()
-        for section, lesions in (
+        sections: tuple[tuple[str, Sequence[TargetLesionIn | NonTargetLesionIn]], ...] = (
             ("target_lesions", self.target_lesions),
             ("non_target_lesions", self.non_target_lesions),
-        ):
+        )
+        for section, lesions in sections:
             for i, lesion in enumerate(lesions):
                 if lesion.id in seen:
                     raise fail(f"duplicate lesion id {lesion.id}", at=(section, i, "id"))
@@ -176,9 +196,9 @@ class NewLesionIn(InputModel):
     id: NonEmptyText
     organ: NonEmptyText
     nodal: Flag = False
-    category: one_of(irecist.NEW_LESION_CATEGORIES)  # type: ignore[valid-type]
+    category: Annotated[str, choice_of(irecist.NEW_LESION_CATEGORIES)]
     diameter_mm: Mm | None = None  # NLT
-    status: one_of(irecist.NLNT_STATUSES) | None = None  # type: ignore[valid-type]
+    status: Annotated[str, choice_of(irecist.NLNT_STATUSES)] | None = None
     increased_since_last: Flag = False  # NLNT
 
     @model_validator(mode="after")
@@ -291,7 +311,7 @@ class RecistProtocolIn(InputModel):
     min_sd_duration_days: Count
 
 
-class ResponseCaseIn(InputModel):
+class ResponseCaseIn(CaseIn):
     id: Label
     protocol: RecistProtocolIn
     baseline: BaselineIn
@@ -334,13 +354,13 @@ class ResponseCaseIn(InputModel):
 
 
 class LesionIn(InputModel):
-    kind: one_of(recist.LESION_KINDS)  # type: ignore[valid-type]
-    modality: one_of(recist.MODALITIES) = recist.CT  # type: ignore[valid-type]
+    kind: Annotated[str, choice_of(recist.LESION_KINDS)]
+    modality: Annotated[str, choice_of(recist.MODALITIES)] = recist.CT
     organ: Text = ""
     slice_thickness_mm: Mm | None = None
     longest_diameter_mm: Mm | None = None
     short_axis_mm: Mm | None = None
-    nature: one_of(recist.NATURES) = recist.SOLID  # type: ignore[valid-type]
+    nature: Annotated[str, choice_of(recist.NATURES)] = recist.SOLID
     previously_irradiated: Flag = False
     progressed_since_local_treatment: Flag = False
     caliper_measurable: Flag = True
@@ -361,7 +381,7 @@ class LesionIn(InputModel):
         return recist.LesionDescription(**self.model_dump())
 
 
-class MeasurabilityCaseIn(InputModel):
+class MeasurabilityCaseIn(CaseIn):
     id: Label
     lesion: LesionIn
 
@@ -374,14 +394,14 @@ class ProposedTargetIn(InputModel):
     organ: NonEmptyText
     nodal: Flag
     diameter_mm: Mm
-    modality: one_of(recist.MODALITIES) = recist.CT  # type: ignore[valid-type]
+    modality: Annotated[str, choice_of(recist.MODALITIES)] = recist.CT
     slice_thickness_mm: Mm | None = None
-    nature: one_of(recist.NATURES) = recist.SOLID  # type: ignore[valid-type]
+    nature: Annotated[str, choice_of(recist.NATURES)] = recist.SOLID
     previously_irradiated: Flag = False
     progressed_since_local_treatment: Flag = False
 
 
-class TargetSelectionCaseIn(InputModel):
+class TargetSelectionCaseIn(CaseIn):
     id: Label
     proposed_targets: list[ProposedTargetIn]
 
@@ -411,7 +431,7 @@ class IrecistProtocolIn(InputModel):
     confirmation_min_interval_days: Count = 28
 
 
-class IrecistCaseIn(InputModel):
+class IrecistCaseIn(CaseIn):
     id: Label
     protocol: IrecistProtocolIn
     baseline: BaselineIn
@@ -478,12 +498,12 @@ class IrecistCaseIn(InputModel):
 # --- the files ----------------------------------------------------------------------------------
 
 
-def parse(model: type[InputModel], raw: Any) -> Any:
+def parse(model: type[CaseIn], raw: Any) -> Any:
     """One raw case read into its engine's input, or CaseError naming every bad field."""
     return read_case(model, raw).to_engine()
 
 
-def _section(name: str, model: type[InputModel], evaluate: Any) -> Section:
+def _section(name: str, model: type[CaseIn], evaluate: Callable[[Any], Any]) -> Section:
     return Section(name=name, run=lambda raw: evaluate(parse(model, raw)))
 
 
@@ -504,7 +524,7 @@ IRECIST_SECTIONS: tuple[Section, ...] = (
     _section("cases", IrecistCaseIn, lambda case: irecist.evaluate_irecist(case).to_dict()),
 )
 
-CASE_MODELS: Mapping[str, type[InputModel]] = {
+CASE_MODELS: Mapping[str, type[CaseIn]] = {
     "response_cases": ResponseCaseIn,
     "measurability_cases": MeasurabilityCaseIn,
     "target_selection_cases": TargetSelectionCaseIn,

@@ -102,8 +102,13 @@ class IrecistFollowUp:
 
     @property
     def nlt_sum_mm(self) -> Decimal:
+        # A present NLT has a diameter (``present`` says so); the check narrows the type.
         return sum(
-            (nl.diameter_mm for nl in self.new_lesions if nl.category == NLT and nl.present),
+            (
+                nl.diameter_mm
+                for nl in self.new_lesions
+                if nl.category == NLT and nl.present and nl.diameter_mm is not None
+            ),
             Decimal(0),
         )
 
@@ -312,7 +317,7 @@ def best_overall_response_irecist(timepoints: Sequence[tuple[date, str]], protoc
         for level, label in ((recist.CR, ICR), (recist.PR, IPR)):
             if level in levels:
                 return label
-        stable = (ICR, IPR, ISD)
+        stable: tuple[str, ...] = (ICR, IPR, ISD)
     else:
         for label in (ICR, IPR):
             if label in found:

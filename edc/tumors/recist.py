@@ -230,8 +230,10 @@ def evaluate_targets(
         return TargetEvaluation(NE, None, measured_sum)
 
     current = measured_sum if measured_sum is not None else Decimal(0)
+    # Every target is measured here, so no value is None.
+    complete = {key: value for key, value in values.items() if value is not None}
     disappeared = all(
-        (values[t.id] < NODE_NORMAL_BELOW_MM) if t.nodal else (values[t.id] == 0) for t in targets
+        (complete[t.id] < NODE_NORMAL_BELOW_MM) if t.nodal else (complete[t.id] == 0) for t in targets
     )
     if disappeared:
         return TargetEvaluation(CR, current, current, all_disappeared=True)
@@ -499,18 +501,23 @@ def evaluate_response(case: ResponseCase) -> ResponseResult:
             break
 
     series = [(tp.date, tp.overall_response) for tp in results]
-    common = {
-        "reference_date": case.protocol.reference_date,
-        "min_sd_duration_days": case.protocol.min_sd_duration_days,
-        "has_targets": has_targets,
-    }
+    protocol = case.protocol
     return ResponseResult(
         baseline_sum_mm=baseline_sum,
         timepoints=tuple(results),
         best_overall_response_confirmation_required=best_overall_response(
-            series, confirmation_min_interval_days=case.protocol.confirmation_min_interval_days, **common
+            series,
+            reference_date=protocol.reference_date,
+            min_sd_duration_days=protocol.min_sd_duration_days,
+            confirmation_min_interval_days=protocol.confirmation_min_interval_days,
+            has_targets=has_targets,
         ),
-        best_overall_response_no_confirmation=best_overall_response(series, **common),
+        best_overall_response_no_confirmation=best_overall_response(
+            series,
+            reference_date=protocol.reference_date,
+            min_sd_duration_days=protocol.min_sd_duration_days,
+            has_targets=has_targets,
+        ),
     )
 
 

@@ -133,7 +133,8 @@ class SubjectDates:
     def anchor_date(self, anchor: str) -> dt.date | None:
         if anchor not in ANCHORS:
             raise ValueError(f"unknown anchor {anchor!r}")
-        return getattr(self, anchor)
+        value: dt.date | None = getattr(self, anchor)
+        return value
 
     @property
     def treatment_end(self) -> dt.date | None:

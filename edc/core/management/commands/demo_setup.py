@@ -16,12 +16,12 @@ memberships. Run it after ``load_studies`` (``make setup`` does).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
@@ -79,9 +79,9 @@ class Command(BaseCommand):
         lines += [f"    {login.username.ljust(width)}  {login.password}  {login.what}" for login in logins]
         self.stdout.write(self.style.SUCCESS("\n".join(lines) + "\n"))
 
-    def _user(self, username: str, *, superuser: bool = False) -> tuple[AbstractBaseUser, str, bool]:
+    def _user(self, username: str, *, superuser: bool = False) -> tuple[User, str, bool]:
         password = secrets.token_urlsafe(12)
-        user, created = get_user_model().objects.get_or_create(
+        user, created = User.objects.get_or_create(
             username=username, defaults={"email": f"{username}@example.org"}
         )
         user.is_staff = user.is_active = True
@@ -121,9 +121,7 @@ class Command(BaseCommand):
             logins.append(DemoLogin(username, password, words % {"count": len(studies)}))
         return logins
 
-    def _memberships(
-        self, user: AbstractBaseUser, grants: list[tuple[Study, Site | None]], role: str
-    ) -> None:
+    def _memberships(self, user: User, grants: Sequence[tuple[Study, Site | None]], role: str) -> None:
         """Exactly these memberships, active; the user's other memberships are deactivated (never deleted)."""
         keep = []
         for study, site in grants:
