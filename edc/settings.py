@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "edc.visits",
     "edc.safety",
     "edc.tumors",
+    "edc.outcomes",
     "edc.api",
 ]
 
