@@ -69,9 +69,7 @@ def _landmarks(value: Any) -> list[int]:
     return list(value)
 
 
-Response = Annotated[
-    Literal["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"], BeforeValidator(_response)
-]
+Response = Annotated[Literal["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"], BeforeValidator(_response)]
 Subgroups = Annotated[dict[str, str], BeforeValidator(_subgroups)]
 Landmarks = Annotated[list[Count], BeforeValidator(_landmarks)]
 
@@ -110,12 +108,9 @@ class SubjectIn(InputModel):
                 date = getattr(self, name)
                 if date is not None and date > self.death_date:
                     raise fail(f"{date} is after death_date {self.death_date}", at=name)
-        if self.first_response_date is not None and self.progression_date is not None:
-            if self.first_response_date > self.progression_date:
-                raise fail(
-                    f"{self.first_response_date} is after progression_date {self.progression_date}",
-                    at="first_response_date",
-                )
+        first, progression = self.first_response_date, self.progression_date
+        if first is not None and progression is not None and first > progression:
+            raise fail(f"{first} is after progression_date {progression}", at="first_response_date")
         outcome = self.to_engine()
         for derive in (stats.pfs_observation, stats.dor_observation if responder else None):
             if derive is None:

@@ -234,7 +234,9 @@ def spider(
             points = sorted(line.points, key=lambda p: p.day)
             days = [0, *(p.day for p in points)]
             values = [0.0, *(float(p.pct_change) for p in points)]
-            axes.plot(days, values, color=_colour(line.best_response), marker="o", markersize=3, linewidth=1.2)
+            axes.plot(
+                days, values, color=_colour(line.best_response), marker="o", markersize=3, linewidth=1.2
+            )
         _threshold_lines(axes)
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
@@ -279,9 +281,13 @@ def swimmer(
             found = [(getattr(lane, attribute), row) for row, lane in zip(rows, ordered, strict=True)]
             found = [(day, row) for day, row in found if day is not None]
             if found:
-                axes.scatter([d for d, _ in found], [r for _, r in found], marker=marker, color=colour, s=28, zorder=3)
+                axes.scatter(
+                    [d for d, _ in found], [r for _, r in found], marker=marker, color=colour, s=28, zorder=3
+                )
                 handles.append(Line2D([], [], marker=marker, color=colour, linestyle="", label=label))
-        ongoing = [(lane.days_on_treatment, row) for row, lane in zip(rows, ordered, strict=True) if lane.ongoing]
+        ongoing = [
+            (lane.days_on_treatment, row) for row, lane in zip(rows, ordered, strict=True) if lane.ongoing
+        ]
         for day, row in ongoing:
             axes.annotate(
                 "",
@@ -290,7 +296,9 @@ def swimmer(
                 arrowprops={"arrowstyle": "->", "color": "#000000", "linewidth": 1.2},
             )
         if ongoing:
-            handles.append(Line2D([], [], marker=r"$\rightarrow$", color="#000000", linestyle="", label="Ongoing"))
+            handles.append(
+                Line2D([], [], marker=r"$\rightarrow$", color="#000000", linestyle="", label="Ongoing")
+            )
         axes.set_xlim(0, longest * 1.1)
         axes.set_yticks(list(rows), [lane.subject_id for lane in ordered], fontsize=7)
         axes.set_xlabel(x_label)

@@ -41,7 +41,9 @@ class EndpointInputError(ValueError):
         self.subject_id = subject_id
         self.field = field_name
         self.message = message
-        super().__init__(f"{subject_id}: {field_name}: {message}" if field_name else f"{subject_id}: {message}")
+        super().__init__(
+            f"{subject_id}: {field_name}: {message}" if field_name else f"{subject_id}: {message}"
+        )
 
 
 # --- inputs -------------------------------------------------------------------------------------------
@@ -150,9 +152,7 @@ class Proportion:
         }
 
 
-def proportion(
-    successes: int, n: int, confidence_level: Fraction | float = Fraction(95, 100)
-) -> Proportion:
+def proportion(successes: int, n: int, confidence_level: Fraction | float = Fraction(95, 100)) -> Proportion:
     return Proportion(
         n=n,
         responders=successes,
@@ -306,7 +306,9 @@ def kaplan_meier(
         if events:
             survival *= Fraction(at_risk - events, at_risk)
             if greenwood is not None:
-                greenwood = None if at_risk == events else greenwood + Fraction(events, at_risk * (at_risk - events))
+                greenwood = (
+                    None if at_risk == events else greenwood + Fraction(events, at_risk * (at_risk - events))
+                )
         lower, upper = loglog_band(survival, greenwood, z)
         steps.append(Step(t, at_risk, events, censored, survival, greenwood, lower, upper))
         at_risk -= len(here)

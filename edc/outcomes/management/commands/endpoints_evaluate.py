@@ -15,7 +15,7 @@ from edc.outcomes.casefile import ENDPOINTS_SECTIONS
 class Command(InputFileCommand):
     help = (
         "Compute ORR, DCR, PFS, OS and DoR (Kaplan-Meier medians, landmark rates, exact intervals) "
-        "for each case of an efficacy endpoints case file ({\"cases\": [...]}); prints one JSON object "
+        'for each case of an efficacy endpoints case file ({"cases": [...]}); prints one JSON object '
         "mapping case id to its endpoints. Exits 1 when any case is invalid (errors as JSON on stderr, "
         "docs/input-files.md)."
     )
