@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -51,17 +52,29 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def tool_schema(request: dict[str, Any], response: dict[str, Any], summary: str) -> Any:
+def tool_schema(
+    request: dict[str, Any],
+    response: dict[str, Any],
+    summary: str,
+    *,
+    tags: Sequence[str] = ("tools",),
+    parameters: Sequence[Any] = (),
+    not_found: str | None = None,
+) -> Any:
     """The OpenAPI description every case-file tool shares: JSON in, the command's object out."""
+    responses = {
+        200: OpenApiResponse(response=response, description="What the command prints."),
+        400: OpenApiResponse(response=ERROR_SCHEMA, description="Invalid input, each error located."),
+        401: OpenApiResponse(response=ERROR_SCHEMA, description="Not signed in."),
+    }
+    if not_found:
+        responses[404] = OpenApiResponse(response=ERROR_SCHEMA, description=not_found)
     return extend_schema(
         summary=summary,
         request={"application/json": request},
-        responses={
-            200: OpenApiResponse(response=response, description="What the command prints."),
-            400: OpenApiResponse(response=ERROR_SCHEMA, description="Invalid input, each error located."),
-            401: OpenApiResponse(response=ERROR_SCHEMA, description="Not signed in."),
-        },
-        tags=["tools"],
+        responses=responses,
+        parameters=list(parameters),
+        tags=list(tags),
     )
 
 
@@ -107,9 +120,20 @@ def invalid_input(errors: dict[str, list[str]]) -> Response:
     return error_response(400, "invalid", gettext("Invalid input."), errors)
 
 
+class CaseFileSchema(AutoSchema):
+    """A tool's body is required (a raw schema would leave it optional)."""
+
+    def _get_request_body(self, direction: str = "request") -> dict[str, Any] | None:
+        body = super()._get_request_body(direction)
+        if body is not None:
+            body["required"] = True
+        return body
+
+
 class CaseFileToolView(APIView):
     """POST a case file, get the command's output. Subclasses name their sections."""
 
+    schema = CaseFileSchema()
     permission_classes = (IsAuthenticated,)
     parser_classes = (JSONParser,)
     bare_list: ClassVar[str | None] = None

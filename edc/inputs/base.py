@@ -136,7 +136,7 @@ read_number = _decimal
 # What each type accepts, for the API's schema (edc/inputs/openapi.py): the validators decide.
 _NUMERIC_TEXT = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 _SCHEMA_NON_EMPTY = {"type": "string", "pattern": r"\S"}
-_SCHEMA_NUMBER = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMERIC_TEXT}]}
+NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMERIC_TEXT}]}
 _SCHEMA_POSITIVE = {
     "anyOf": [
         {"type": "number", "minimum": 0, "exclusiveMinimum": True},
@@ -153,7 +153,7 @@ WholeNumber = Annotated[int, BeforeValidator(_whole), WithJsonSchema({"type": "i
 Count = Annotated[int, BeforeValidator(_count), WithJsonSchema({"type": "integer", "minimum": 0})]
 PositiveInt = Annotated[int, BeforeValidator(_positive), WithJsonSchema({"type": "integer", "minimum": 1})]
 Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": "boolean"})]
-Number = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(_SCHEMA_NUMBER)]
+Number = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(NUMBER_SCHEMA)]
 PositiveNumber = Annotated[Decimal, BeforeValidator(_positive_decimal), WithJsonSchema(_SCHEMA_POSITIVE)]
 IsoDate = Annotated[
     dt.date,

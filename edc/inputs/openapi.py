@@ -31,6 +31,12 @@ EXPECTED_KEYS = (
 )
 
 
+CASE_ID: dict[str, Any] = {
+    "anyOf": [{"type": "string", "pattern": r"\S"}, {"type": "integer"}],
+    "description": "The case's id, unique in the file; its result is printed under it.",
+}
+
+
 def _resolve(node: Any, defs: Mapping[str, Any]) -> Any:
     if isinstance(node, list):
         return [_resolve(item, defs) for item in node]
@@ -88,6 +94,8 @@ def model_schema(model: type[BaseModel], *, annotations: frozenset[str] = ANNOTA
     raw = model.model_json_schema(mode="validation")
     schema = _resolve(raw, raw.get("$defs", {}))
     properties = schema.setdefault("properties", {})
+    if "id" in properties:  # a case's id is text or a whole number (edc.inputs.cases.case_id_of)
+        properties["id"] = CASE_ID
     for key in sorted(annotations):
         properties.setdefault(key, {"description": "An annotation for readers; no engine reads it."})
     for key in EXPECTED_KEYS:

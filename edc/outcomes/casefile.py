@@ -18,7 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from edc.inputs.base import Count, Flag, InputModel, IsoDate, Label, NonEmptyText
 from edc.inputs.cases import CaseError, Section, read_case
@@ -70,7 +70,13 @@ def _landmarks(value: Any) -> list[int]:
 
 
 Response = Annotated[Literal["CR", "PR", "SD", "NON_CR_NON_PD", "PD", "NE"], BeforeValidator(_response)]
-Subgroups = Annotated[dict[str, str], BeforeValidator(_subgroups)]
+_SUBGROUPS_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "additionalProperties": {"type": "string", "pattern": r"\S"},
+    "description": 'Subgroup name -> this subject\'s value, e.g. {"PDL1": "positive"}.',
+}
+Subgroups = Annotated[dict[str, str], BeforeValidator(_subgroups), WithJsonSchema(_SUBGROUPS_SCHEMA)]
 Landmarks = Annotated[list[Count], BeforeValidator(_landmarks)]
 
 

@@ -6,7 +6,8 @@ GET  /api/ctcae/terms/?search=&version=   the stored terms, searched in term, Me
 
 Both read the terms `load_ctcae` stored; the dictionary holds no patient data, so every signed-in
 user reads it. Invalid input answers 400 with the input layer's errors keyed by their place in the
-body (edc/inputs/api.py); a version without stored terms answers 400 naming ``version``.
+body (edc/inputs/api.py); a malformed ``version`` answers 400 naming it, a version without stored
+terms 404.
 """
 
 from __future__ import annotations
@@ -19,13 +20,20 @@ from django.db.models import QuerySet
 from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import filters, mixins, serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.routers import BaseRouter
 
-from edc.inputs.api import CaseFileToolView, tool_schema
+from edc.inputs.api import ERROR_SCHEMA, CaseFileToolView, tool_schema
 from edc.inputs.cases import CaseError, Section, read_case
 from edc.inputs.openapi import case_file_schema, model_schema
 from edc.safety.casefile import GradingCaseIn
@@ -95,11 +103,17 @@ class CtcaeGradeView(CaseFileToolView):
         try:
             dictionary = ctcae_dictionary(version=version)
         except CtcaeTermsNotLoaded as exc:
-            raise serializers.ValidationError({"version": [str(exc)]}) from None
+            raise NotFound(str(exc)) from None  # a version that is not in the database
         return [grading_section(dictionary)]
 
-    @extend_schema(parameters=[VERSION_PARAMETER])
-    @tool_schema(GRADE_REQUEST, GRADE_RESPONSE, "CTCAE grades for a batch of lab and vital-sign values")
+    @tool_schema(
+        GRADE_REQUEST,
+        GRADE_RESPONSE,
+        "CTCAE grades for a batch of lab and vital-sign values",
+        tags=["ctcae"],
+        parameters=[VERSION_PARAMETER],
+        not_found="No terms of that CTCAE version are in the database.",
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         return super().post(request, *args, **kwargs)
 
@@ -133,7 +147,13 @@ class CtcaeTermSerializer(serializers.ModelSerializer):
                 description=_("Only the terms of this CTCAE version, e.g. 5.0."),
                 required=False,
             )
-        ]
+        ],
+        responses={
+            200: CtcaeTermSerializer(many=True),
+            400: OpenApiResponse(response=ERROR_SCHEMA, description=_("A NUL character in the query.")),
+            401: OpenApiResponse(response=ERROR_SCHEMA, description=_("Not signed in.")),
+            404: OpenApiResponse(response=ERROR_SCHEMA, description=_("A page that does not exist.")),
+        },
     )
 )
 class CtcaeTermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

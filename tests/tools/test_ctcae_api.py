@@ -82,19 +82,22 @@ def test_an_object_body_locates_errors_under_grading_cases(client, ctcae_terms):
     assert answer["errors"] == {"grading_cases[0].id": ["required: a non-empty text id"]}
 
 
-def test_a_version_without_stored_terms_answers_400_naming_version(client, ctcae_terms):
+def test_a_version_without_stored_terms_answers_404_and_a_malformed_one_400_naming_version(
+    client, ctcae_terms
+):
     response = grade(client, [{"id": "A", "term": "Anemia"}], "?version=6.0")
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["version"]
-    assert "load_ctcae" in response.json()["errors"]["version"][0]
+    assert response.status_code == 404
+    assert set(response.json()) == SHAPE_KEYS
+    assert "no CTCAE v6.0 terms in the database" in response.json()["detail"]
     malformed = grade(client, [{"id": "A", "term": "Anemia"}], "?version=five")
+    assert malformed.status_code == 400
     assert malformed.json()["errors"] == {"version": ["'five' is not a CTCAE version such as 5.0."]}
 
 
-def test_grading_with_an_empty_dictionary_answers_400_not_a_server_error(client, no_ctcae_terms):
+def test_grading_with_an_empty_dictionary_answers_404_not_a_server_error(client, no_ctcae_terms):
     response = grade(client, [{"id": "A", "term": "Anemia"}])
-    assert response.status_code == 400
-    assert "version" in response.json()["errors"]
+    assert response.status_code == 404
+    assert "load_ctcae" in response.json()["detail"]
 
 
 def test_grading_needs_a_signed_in_user(ctcae_terms):
