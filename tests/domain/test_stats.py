@@ -143,8 +143,8 @@ def test_survival_is_exactly_one_half_after_eleven_of_twenty_two_events_and_that
 
 @pytest.mark.parametrize("n", [6, 8, 14, 18, 24])
 def test_the_median_compares_with_one_half_exactly_where_floating_point_drifts(n):
-    # Products of (k-1)/k that are exactly 1/2 come out above or below 0.5 in floats for these sizes
-    # (lifelines reports no median for n = 6, 8, 14, 18); the exact rule finds day n/2.
+    # S = 1/2 exactly at day n/2. In floats the n = 24 product is 0.5000000000000001, and lifelines
+    # reports no median for n = 6, 8, 14 and 18; the exact rule finds day n/2 every time.
     k = n // 2
     curve = stats.kaplan_meier(observations(*[str(d) for d in range(1, k + 1)], *["100+"] * (n - k)))
     assert curve.survival_at(k) == Fraction(1, 2)
