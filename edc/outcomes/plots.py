@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -57,7 +58,7 @@ GROUP_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "
 PR_THRESHOLD: Final = -30
 PD_THRESHOLD: Final = 20
 
-_RC: Final = {
+_RC: Final[dict[Any, Any]] = {
     "svg.hashsalt": "edc-outcomes-plots",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
@@ -149,18 +150,18 @@ def _no_data(figure: Figure, title: str) -> None:
     axes.set_axis_off()
 
 
-def _response_legend(axes: object, responses: Sequence[str]) -> None:
+def _response_legend(axes: Axes, responses: Sequence[str]) -> None:
     shown = [r for r in RESPONSE_COLOURS if r in set(responses)]
     handles = [Patch(color=RESPONSE_COLOURS[r], label=RESPONSE_LABELS[r]) for r in shown]
-    axes.legend(  # type: ignore[attr-defined]
+    axes.legend(
         handles=handles, title="Best response", loc="upper left", bbox_to_anchor=(1.06, 1), frameon=False
     )
 
 
-def _threshold_lines(axes: object) -> None:
+def _threshold_lines(axes: Axes) -> None:
     for value, label in ((PD_THRESHOLD, "+20 %"), (PR_THRESHOLD, "-30 %")):
-        axes.axhline(value, color="#444444", linestyle="--", linewidth=0.8)  # type: ignore[attr-defined]
-        axes.annotate(  # type: ignore[attr-defined]
+        axes.axhline(value, color="#444444", linestyle="--", linewidth=0.8)
+        axes.annotate(
             label,
             xy=(1, value),
             xycoords=("axes fraction", "data"),
@@ -170,7 +171,7 @@ def _threshold_lines(axes: object) -> None:
             fontsize=8,
             color="#444444",
         )
-    axes.axhline(0, color="#000000", linewidth=0.6)  # type: ignore[attr-defined]
+    axes.axhline(0, color="#000000", linewidth=0.6)
 
 
 # --- the plots --------------------------------------------------------------------------------------
