@@ -71,17 +71,22 @@ def test_subjects_outside_the_analysis_set_change_nothing(tmp_path):
     assert run(write(tmp_path, {"cases": [{**case, "subjects": kept}]}))[case["id"]] == case["expected"]
 
 
-def test_the_command_line_prints_the_object_and_exits_zero():
+def test_on_the_command_line_a_bad_case_exits_1_after_printing_every_result(tmp_path):
+    good, bad = examples()[0], a_case(id="BAD", confidence_level=2)
+    path = write(tmp_path, {"cases": [good, bad]})
     result = subprocess.run(
-        [sys.executable, "manage.py", "endpoints_evaluate", str(EXAMPLES)],
+        [sys.executable, "manage.py", "endpoints_evaluate", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         env={"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "1", "EDC_TESTING": "1"},
     )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["EPX1"] == examples()[0]["expected"]
+    assert result.returncode == 1
+    printed = json.loads(result.stdout)
+    assert printed["EPX1"] == good["expected"]
+    assert [e["field"] for e in printed["BAD"]["errors"]] == ["confidence_level"]
+    assert json.loads(result.stderr)["errors"] == printed["BAD"]["errors"]
 
 
 # --- strict input ---------------------------------------------------------------------------------
