@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "edc.visits",
     "edc.safety",
     "edc.tumors",
+    "edc.outcomes",
     "edc.api",
 ]
 

@@ -4,15 +4,22 @@ from rest_framework.routers import DefaultRouter
 
 import studies.api
 from edc.accounts.api import TokenObtainView
+from edc.outcomes import api as outcomes_api
+from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
+from edc.tumors import api as tumors_api
 
 router = DefaultRouter()
 studies.api.register(router)
 subjects_api.register(router)
+safety_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    *tumors_api.urlpatterns,
+    *outcomes_api.urlpatterns,
+    *safety_api.urlpatterns,
     *router.urls,
 ]

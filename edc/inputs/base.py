@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from edc.inputs.errors import fail
 
@@ -133,17 +133,36 @@ def _datetime(value: Any) -> dt.datetime:
 
 read_number = _decimal
 
-Text = Annotated[str, BeforeValidator(_text)]
-NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text)]
-Label = Annotated[str, BeforeValidator(_label)]
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
-Count = Annotated[int, BeforeValidator(_count)]
-PositiveInt = Annotated[int, BeforeValidator(_positive)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Number = Annotated[Decimal, BeforeValidator(_decimal)]
-PositiveNumber = Annotated[Decimal, BeforeValidator(_positive_decimal)]
-IsoDate = Annotated[dt.date, BeforeValidator(_date)]
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_datetime)]
+# What each type accepts, for the API's schema (edc/inputs/openapi.py): the validators decide.
+_NUMERIC_TEXT = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+_SCHEMA_NON_EMPTY = {"type": "string", "pattern": r"\S"}
+NUMBER_SCHEMA = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMERIC_TEXT}]}
+_SCHEMA_POSITIVE = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True},
+        {"type": "string", "pattern": r"^\s*\+?([0-9]*[1-9][0-9]*(\.[0-9]*)?|[0-9]*\.[0-9]*[1-9][0-9]*)\s*$"},
+    ]
+}
+
+Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": "string"})]
+NonEmptyText = Annotated[str, BeforeValidator(_non_empty_text), WithJsonSchema(_SCHEMA_NON_EMPTY)]
+Label = Annotated[
+    str, BeforeValidator(_label), WithJsonSchema({"anyOf": [_SCHEMA_NON_EMPTY, {"type": "number"}]})
+]
+WholeNumber = Annotated[int, BeforeValidator(_whole), WithJsonSchema({"type": "integer"})]
+Count = Annotated[int, BeforeValidator(_count), WithJsonSchema({"type": "integer", "minimum": 0})]
+PositiveInt = Annotated[int, BeforeValidator(_positive), WithJsonSchema({"type": "integer", "minimum": 1})]
+Flag = Annotated[bool, BeforeValidator(_flag), WithJsonSchema({"type": "boolean"})]
+Number = Annotated[Decimal, BeforeValidator(_decimal), WithJsonSchema(NUMBER_SCHEMA)]
+PositiveNumber = Annotated[Decimal, BeforeValidator(_positive_decimal), WithJsonSchema(_SCHEMA_POSITIVE)]
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+]
+IsoDateTime = Annotated[
+    dt.datetime, BeforeValidator(_datetime), WithJsonSchema({"type": "string", "format": "date-time"})
+]
 
 
 def choice_of(values: Iterable[str], *, what: str = "") -> BeforeValidator:
@@ -161,7 +180,8 @@ def choice_of(values: Iterable[str], *, what: str = "") -> BeforeValidator:
             raise fail(f"{prefix}{value!r} is not one of {', '.join(allowed)}")
         return str(value)
 
-    return BeforeValidator(check)
+    # The schema lists the choices (edc/inputs/openapi.py); a dynamic Literal is what pydantic reads.
+    return BeforeValidator(check, json_schema_input_type=Literal[allowed])
 
 
 def choices_of(values: Iterable[str]) -> BeforeValidator:
@@ -177,7 +197,7 @@ def choices_of(values: Iterable[str]) -> BeforeValidator:
             raise fail(f"{', '.join(map(repr, bad))} not among {', '.join(allowed)}")
         return list(value)
 
-    return BeforeValidator(check)
+    return BeforeValidator(check, json_schema_input_type=list[Literal[allowed]])  # type: ignore[valid-type]
 
 
 def one_of(values: Iterable[str], *, what: str = "") -> Any:

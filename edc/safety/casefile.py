@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, WithJsonSchema, model_validator
 
 from edc.core.units import UnitError, to_decimal
-from edc.inputs.base import InputModel, Label, NonEmptyText, choice_of
+from edc.inputs.base import NUMBER_SCHEMA, InputModel, Label, NonEmptyText, choice_of
 from edc.inputs.cases import CaseError, read_case
 from edc.inputs.errors import fail
 from edc.safety.ctcae import GradingRequest
@@ -51,7 +51,7 @@ def _intervention(value: Any) -> bool | str:
     raise fail(f"must be true, false or one of {', '.join(INTERVENTION_KINDS)}, got {value!r}")
 
 
-Number = Annotated[Decimal, BeforeValidator(_number)]
+Number = Annotated[Decimal, BeforeValidator(_number), WithJsonSchema(NUMBER_SCHEMA)]
 YesNo = Annotated[bool, BeforeValidator(_flag)]
 
 
@@ -71,7 +71,14 @@ class GradingRequestIn(InputModel):
 
     term: NonEmptyText | None = None
     meddra_code: Label | None = None
-    value: Annotated[Decimal | str, BeforeValidator(_value)] | None = None
+    value: (
+        Annotated[
+            Decimal | str,
+            BeforeValidator(_value),
+            WithJsonSchema({"anyOf": [*NUMBER_SCHEMA["anyOf"], {"type": "string", "enum": list(DIPSTICK)}]}),
+        ]
+        | None
+    ) = None
     unit: NonEmptyText | None = None
     lln: Number | None = None
     uln: Number | None = None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, WithJsonSchema, model_validator
 
 from edc.inputs.base import (
     Count,
@@ -53,7 +53,8 @@ def _mm(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-Mm = Annotated[Decimal, BeforeValidator(_mm)]
+_MM_SCHEMA = {"type": "number", "minimum": 0}  # the API's schema (edc/inputs/openapi.py)
+Mm = Annotated[Decimal, BeforeValidator(_mm), WithJsonSchema(_MM_SCHEMA)]
 
 _MEASUREMENT_FORMS = "mm, TOO_SMALL_TO_MEASURE, {fragments_mm: [...]}, {merged_into: id} or null"
 
@@ -87,7 +88,26 @@ def _measurement(value: Any) -> recist.Measurement:
     raise fail(f"unknown measurement {value!r}; expected {_MEASUREMENT_FORMS}")
 
 
-Measure = Annotated[recist.Measurement, BeforeValidator(_measurement)]
+_MEASUREMENT_SCHEMA = {
+    "nullable": True,
+    "anyOf": [
+        _MM_SCHEMA,
+        {"type": "string", "enum": ["TOO_SMALL_TO_MEASURE"]},
+        {
+            "type": "object",
+            "properties": {"fragments_mm": {"type": "array", "items": _MM_SCHEMA, "minItems": 1}},
+            "required": ["fragments_mm"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"merged_into": {"type": "string", "pattern": r"\S"}},
+            "required": ["merged_into"],
+            "additionalProperties": False,
+        },
+    ],
+}
+Measure = Annotated[recist.Measurement, BeforeValidator(_measurement), WithJsonSchema(_MEASUREMENT_SCHEMA)]
 NonTargetStatus = Annotated[str, choice_of(recist.NON_TARGET_STATUSES)]
 
 
@@ -99,7 +119,13 @@ def _recist_new_lesions(value: Any) -> bool | str | None:
     raise fail(f"must be true, false or 'equivocal', got {value!r}")
 
 
-RecistNewLesions = Annotated[bool | str | None, BeforeValidator(_recist_new_lesions)]
+RecistNewLesions = Annotated[
+    bool | str | None,
+    BeforeValidator(_recist_new_lesions),
+    WithJsonSchema(
+        {"nullable": True, "anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["equivocal"]}]}
+    ),
+]
 
 
 class CaseIn(InputModel):
@@ -426,7 +452,13 @@ def _window(value: Any) -> tuple[int, int]:
 class IrecistProtocolIn(InputModel):
     reference_date: IsoDate
     min_sd_duration_days: Count
-    iupd_confirmation_window_days: Annotated[tuple[int, int], BeforeValidator(_window)] = (28, 56)
+    iupd_confirmation_window_days: Annotated[
+        tuple[int, int],
+        BeforeValidator(_window),
+        WithJsonSchema(
+            {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
+        ),
+    ] = (28, 56)
     response_confirmation_required: Flag = False
     confirmation_min_interval_days: Count = 28
 

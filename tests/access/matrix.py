@@ -72,6 +72,11 @@ admin memberships  change    saved:ABZ  saved:AB     403           403       403
 admin memberships  history   200:ABZ    200:AB       -             -         -         -              -               -         -       login
 admin memberships  version   200:ABZ    200:AB       -             -         -         -              -               -         -       login
 admin users        list      200        403          403           403       403       403            403             403       403     login
+api   tools_recist evaluate  200        200          200           200       200       200            200             200       200     401
+api   tools_irecist evaluate 200        200          200           200       200       200            200             200       200     401
+api   tools_endpoints evaluate 200      200          200           200       200       200            200             200       200     401
+api   ctcae_grade  grade     200        200          200           200       200       200            200             200       200     401
+api   ctcae_terms  list      200        200          200           200       200       200            200             200       200     401
 """
 # fmt: on
 # Not yet in the table: the trial-definition admin (studies/admin.py) and the CTCAE term admin; their

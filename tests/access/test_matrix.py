@@ -286,6 +286,83 @@ RESOURCES: dict[tuple[str, str], Resource] = {
     ),
 }
 
+# --- The engines as API tools and the CTCAE dictionary: no study data, so every signed-in user ----------
+
+_TOOL_BODIES: dict[str, Any] = {
+    "recist": {"measurability_cases": [{"id": "M1", "lesion": {"kind": "nodal", "short_axis_mm": 16}}]},
+    "irecist": {
+        "cases": [
+            {
+                "id": "I1",
+                "protocol": {"reference_date": "2024-01-01", "min_sd_duration_days": 42},
+                "baseline": {
+                    "date": "2023-12-20",
+                    "target_lesions": [{"id": "T1", "organ": "lung", "nodal": False, "diameter_mm": 20}],
+                },
+                "follow_ups": [
+                    {
+                        "date": "2024-02-20",
+                        "target_measurements_mm": {"T1": 10},
+                        "non_target_status": {},
+                        "new_lesions": [],
+                    }
+                ],
+            }
+        ]
+    },
+    "endpoints": {
+        "cases": [
+            {
+                "id": "E1",
+                "subjects": [
+                    {
+                        "id": "S1",
+                        "in_analysis_set": True,
+                        "anchor_date": "2024-01-01",
+                        "best_response": "SD",
+                        "last_known_alive_date": "2024-06-01",
+                    }
+                ],
+            }
+        ]
+    },
+}
+
+
+def api_tool(tool: str) -> Callable[..., Answer]:
+    def run(client: Any, world: World, target: Any) -> Answer:
+        body = _TOOL_BODIES[tool]
+        return _status(client.post(f"/api/tools/{tool}/evaluate/", body, format="json"))
+
+    return run
+
+
+def api_ctcae_grade(client: Any, world: World, target: Any) -> Answer:
+    from edc.safety.models import CtcaeTerm
+
+    CtcaeTerm.objects.get_or_create(
+        version="5.0",
+        meddra_code="10028813",
+        defaults={"soc": "Gastrointestinal disorders", "term": "Nausea"},
+    )
+    return _status(client.post("/api/ctcae/grade/", [{"id": "A", "term": "Nausea"}], format="json"))
+
+
+RESOURCES.update(
+    {
+        ("api", f"tools_{tool}"): Resource(
+            f"tools_{tool}", missing=lambda: None, marker=lambda r: "", actions={"evaluate": api_tool(tool)}
+        )
+        for tool in _TOOL_BODIES
+    }
+)
+RESOURCES[("api", "ctcae_grade")] = Resource(
+    "ctcae_grade", missing=lambda: None, marker=lambda r: "", actions={"grade": api_ctcae_grade}
+)
+RESOURCES[("api", "ctcae_terms")] = Resource(
+    "ctcae_terms", missing=lambda: None, marker=lambda r: "", actions={"list": once("/api/ctcae/terms/")}
+)
+
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
 

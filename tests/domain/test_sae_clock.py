@@ -90,7 +90,7 @@ def test_24_hours_are_elapsed_hours_across_the_spring_change_in_berlin():
     aware = local(BERLIN, 2025, 3, 29, 12, 0)
     due = site_report_deadline(site_aware_at=aware)
     assert due == utc(2025, 3, 30, 11, 0)
-    assert due.astimezone(ZoneInfo(BERLIN)).replace(tzinfo=None) == dt.datetime(2025, 3, 30, 13, 0)
+    assert due.astimezone(ZoneInfo(BERLIN)) == dt.datetime(2025, 3, 30, 13, 0, tzinfo=ZoneInfo(BERLIN))
     clock = site_report_clock(
         site_aware_at=aware, reported_at=local(BERLIN, 2025, 3, 30, 12, 30), now=due, site_time_zone=BERLIN
     )
@@ -101,7 +101,7 @@ def test_24_hours_are_elapsed_hours_across_the_autumn_change_in_new_york():
     # Aware 20:00 EDT on Saturday 1 November; the night gains an hour: due 19:00 EST on Sunday.
     aware = local(NEW_YORK, 2025, 11, 1, 20, 0)
     due = site_report_deadline(site_aware_at=aware)
-    assert due.astimezone(ZoneInfo(NEW_YORK)).replace(tzinfo=None) == dt.datetime(2025, 11, 2, 19, 0)
+    assert due.astimezone(ZoneInfo(NEW_YORK)) == dt.datetime(2025, 11, 2, 19, 0, tzinfo=ZoneInfo(NEW_YORK))
     late = site_report_clock(
         site_aware_at=aware,
         reported_at=local(NEW_YORK, 2025, 11, 2, 19, 30),
@@ -135,8 +135,8 @@ def test_a_report_made_after_the_as_of_instant_is_not_yet_made():
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"site_aware_at": dt.datetime(2025, 1, 1, 8, 0)}, "site_aware_at"),
-        ({"now": dt.datetime(2025, 1, 2)}, "now"),
+        ({"site_aware_at": dt.datetime(2025, 1, 1, 8, 0)}, "site_aware_at"),  # noqa: DTZ001 (naive on purpose: refused)
+        ({"now": dt.datetime(2025, 1, 2)}, "now"),  # noqa: DTZ001 (naive on purpose: refused)
         ({"reported_at": utc(2024, 12, 31)}, "reported_at"),
         ({"site_time_zone": "Mars/Olympus"}, "site_time_zone"),
         ({"site_time_zone": ""}, "site_time_zone"),
@@ -252,7 +252,10 @@ def test_a_susar_report_before_the_sponsor_knew_is_refused():
 
 zones = st.sampled_from([SHANGHAI, BERLIN, NEW_YORK, "UTC", "Australia/Lord_Howe"])
 instants = st.datetimes(
-    min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 1, 1), timezones=st.just(UTC)
+    # hypothesis takes naive bounds and attaches `timezones` itself
+    min_value=dt.datetime(2024, 1, 1),  # noqa: DTZ001
+    max_value=dt.datetime(2027, 1, 1),  # noqa: DTZ001
+    timezones=st.just(UTC),
 )
 
 
@@ -299,9 +302,9 @@ def test_the_due_now_view_lists_unmet_clocks_overdue_first_in_each_sites_time_zo
         ("ny", DUE),
     ]
     overdue, today, tomorrow, _ny = due
-    assert overdue.due_local.replace(tzinfo=None) == dt.datetime(2025, 3, 30, 10, 0)
+    assert overdue.due_local == dt.datetime(2025, 3, 30, 10, 0, tzinfo=overdue.due_local.tzinfo)
     assert overdue.time_left == dt.timedelta(hours=-2)
-    assert today.due_local.replace(tzinfo=None) == dt.datetime(2025, 3, 30, 23, 0)
+    assert today.due_local == dt.datetime(2025, 3, 30, 23, 0, tzinfo=today.due_local.tzinfo)
     assert str(tomorrow.due_local.tzinfo) == SHANGHAI and tomorrow.due_local.hour == 9
 
 
@@ -335,7 +338,7 @@ def test_a_susar_shows_the_sponsors_clock_once_the_sponsor_knows():
     due = due_now([record], now=local(SHANGHAI, 2025, 5, 9, 12))
     assert [(d.clock, d.status) for d in due] == [(SUSAR_INITIAL, DUE_TODAY), (SUSAR_FULL, DUE)]
     # Shown in the Berlin site's time: midnight in Shanghai is 18:00 CEST.
-    assert due[0].due_local.replace(tzinfo=None) == dt.datetime(2025, 5, 9, 18, 0)
+    assert due[0].due_local == dt.datetime(2025, 5, 9, 18, 0, tzinfo=due[0].due_local.tzinfo)
 
 
 def test_a_susar_without_a_report_to_the_sponsor_has_no_sponsor_clock_yet():
