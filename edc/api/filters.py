@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -37,19 +38,29 @@ _RFC3339 = re.compile(
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
+class _BooleanField(forms.Field):
+    def clean(self, value: Any) -> bool | None:
+        if value is None:  # the parameter is absent
+            return None
+        if value not in _BOOLEANS:
+            raise forms.ValidationError(gettext("true or false."), code="invalid")
+        return _BOOLEANS[value]
+
+
 @extend_schema_field({"type": "string", "enum": list(_BOOLEANS)})
-class BooleanFilter(django_filters.TypedChoiceFilter):
+class BooleanFilter(django_filters.Filter):
     """A yes/no filter that refuses what it cannot read: `true` or `false` (also 1 or 0), else 400.
 
     django-filter's BooleanFilter reads anything else ("null", "yes", "") as "no filter" and lists
     everything, silently: a client's typo would look like an answer.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", [(key, key) for key in _BOOLEANS])
-        kwargs.setdefault("coerce", _BOOLEANS.__getitem__)
-        kwargs.setdefault("empty_value", None)
-        super().__init__(*args, **kwargs)
+    field_class = _BooleanField
+
+    def filter(self, qs: models.QuerySet, value: Any) -> models.QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(**{self.field_name: value})
 
 
 def _is_list(view: Any) -> bool:

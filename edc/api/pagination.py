@@ -26,7 +26,7 @@ from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from edc.api.fields import _INTEGER
+from edc.api.fields import _INTEGER, MAX_ID
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -79,10 +79,10 @@ class CursorPagination(pagination.CursorPagination):
             if field.primary_key and field.name != "id":
                 field = self._model._meta.pk
             try:
-                field.to_python(cursor.position)
+                value = field.to_python(cursor.position)
             except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
                 raise self._invalid() from exc
-            if "\x00" in cursor.position:
+            if "\x00" in cursor.position or (isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID):
                 raise self._invalid()
         return cursor
 
