@@ -299,3 +299,17 @@ def test_the_definition_lists_with_updated_since_cost_what_they_cost_without(
     with django_assert_num_queries(len(plain.captured_queries)):
         response = client.get(path, {"updated_since": "2000-01-01T00:00:00Z"})
     assert len(response.json()["results"]) == len(client.get(path).json()["results"]) > 0
+
+
+def test_the_definition_lists_cost_a_fixed_number_of_queries(
+    loaded, client_for, superuser, django_assert_num_queries
+):
+    client = client_for(superuser)
+    # The page of studies, then one query per prefetched part: sites, arms, phases, interventions,
+    # criteria, visit definitions, their forms, endpoints, the sites the user sees. (11 with numbered
+    # pages: their COUNT is gone.)
+    with django_assert_num_queries(10):
+        client.get("/api/studies/")
+    # The page of forms, their items, the items' codelist entries (4 with numbered pages).
+    with django_assert_num_queries(3):
+        client.get("/api/forms/")
