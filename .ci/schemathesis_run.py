@@ -128,6 +128,7 @@ def build_world(out: Path) -> None:
         )
         study = Study.objects.get(protocol_id="CAM-BEV-CAP-HNSCC")
         site_a = study.sites.order_by("code").first()
+        assert site_a is not None, "the trial CAM-BEV-CAP-HNSCC has a site"
         # The trial's record names one site; the run needs two (a throwaway world, not protocol text).
         site_b = Site.objects.create(
             study=study, code="ST-B", name="Second site of the schemathesis world", time_zone="UTC"
@@ -150,12 +151,13 @@ def build_world(out: Path) -> None:
                 if n == 4:
                     services.subject_void(user=admin, subject=subject, reason=reason)
         other = Study.objects.exclude(pk=study.pk).order_by("protocol_id").first()
-        if other is not None and other.sites.exists():
+        other_site = other.sites.order_by("code").first() if other is not None else None
+        if other is not None and other_site is not None:
             for n in range(1, 3):
                 services.subject_screen(
                     user=admin,
                     study=other,
-                    site=other.sites.order_by("code").first(),
+                    site=other_site,
                     screening_number=f"O-{n:03d}",
                     sex="M",
                     birth_date="1960",
@@ -261,33 +263,23 @@ def _cases(output: str) -> str:
     return found[-1].strip() if found else "(count not found in the output)"
 
 
-_ID = re.compile(r"/[0-9a-fA-F-]{36}/|/[0-9]+/")
+def _route(path: str) -> str:
+    """/api/subjects/<anything>/void/ as /api/subjects/{id}/void/: the operation a request was for."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 3 or parts[0] != "api" or parts[1] in ("auth", "schema"):
+        return path
+    name = "{code}" if parts[1] == "forms" else "{id}"
+    return "/".join(["", "api", parts[1], name, *parts[3:], ""])
 
 
 def _answers(access_log: Path) -> str:
-    """How often each operation answered each status (ids folded), to see what the run reached."""
+    """How often each operation answered each status, to see what the run reached."""
     counts: dict[tuple[str, str, str], int] = {}
     for line in access_log.read_text(errors="replace").splitlines():
         parts = line.split(" ")
-        if len(parts) != 3:
-            continue
-        method, path, status = parts
-        route = (
-            _ID.sub("/{id}/", path)
-            if path.startswith("/api/subjects/") or path.startswith("/api/studies/")
-            else path
-        )
-        if route.startswith("/api/forms/") and route.count("/") == 4 and route != "/api/forms/":
-            route = "/api/forms/{code}/"
-        if (
-            route.startswith(("/api/subjects/", "/api/studies/"))
-            and route.count("/") > 3
-            and "{id}" not in route
-        ):
-            route = route.split("/")[1:3]  # a path that names no record of the form: fold by resource
-            route = "/" + "/".join(route) + "/<other>"
-        key = (method, route, status)
-        counts[key] = counts.get(key, 0) + 1
+        if len(parts) == 3:
+            key = (parts[0], _route(parts[1]), parts[2])
+            counts[key] = counts.get(key, 0) + 1
     return "\n".join(f"  {m} {r} {s}: {n}" for (m, r, s), n in sorted(counts.items()))
 
 

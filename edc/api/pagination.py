@@ -21,7 +21,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -36,13 +35,6 @@ DEFAULT_ORDERING = ("id",)
 class CursorPagination(pagination.CursorPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
-    page_size_query_description = _("Rows per page, 1 to %(max)d (default %(default)d).") % {
-        "max": MAX_PAGE_SIZE,
-        "default": DEFAULT_PAGE_SIZE,
-    }
-    cursor_query_description = _(
-        "Opaque: the `next` or `previous` link of the page before. Absent: the first page."
-    )
     max_page_size = MAX_PAGE_SIZE
     ordering = DEFAULT_ORDERING
 
@@ -64,7 +56,7 @@ class CursorPagination(pagination.CursorPagination):
             )
         return value
 
-    def paginate_queryset(self, queryset: models.QuerySet, request: Request, view: Any = None) -> Any:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         self._model = queryset.model
         try:
             return super().paginate_queryset(queryset, request, view)
@@ -82,7 +74,9 @@ class CursorPagination(pagination.CursorPagination):
                 value = field.to_python(cursor.position)
             except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
                 raise self._invalid() from exc
-            if "\x00" in cursor.position or (isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID):
+            if "\x00" in str(cursor.position) or (
+                isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID
+            ):
                 raise self._invalid()
         return cursor
 
@@ -104,5 +98,12 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         cursor, size = super().get_schema_operation_parameters(view)
+        cursor["description"] = gettext(
+            "Opaque: the `next` or `previous` link of the page before. Absent: the first page."
+        )
+        size["description"] = gettext("Rows per page, 1 to %(max)d (default %(default)d).") % {
+            "max": MAX_PAGE_SIZE,
+            "default": DEFAULT_PAGE_SIZE,
+        }
         size["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
         return [cursor, size]

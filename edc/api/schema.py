@@ -20,7 +20,7 @@ it without a line of schema code; see docs/api.md.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
@@ -41,7 +41,7 @@ IF_MATCH_PATTERN = r'^\s*"[0-9]{1,10}"\s*$'
         "additionalProperties": {
             "oneOf": [
                 {"type": "array", "items": {"type": "string"}},
-                {"type": "object", "description": "The errors of a nested value, in the same shape."},
+                {"type": "object", "description": _("The errors of a nested value, in the same shape.")},
             ]
         },
         "example": {"change_reason": ["This field is required."]},
@@ -63,7 +63,8 @@ class ErrorSerializer(serializers.Serializer):
         )
     )
     detail = serializers.CharField(help_text=_("What went wrong, for people."))
-    errors = FieldErrorsField(
+    # A declared field (the metaclass takes it off the class), not Serializer.errors:
+    errors = FieldErrorsField(  # type: ignore[assignment]
         help_text=_(
             "Per field (or `If-Match`, `non_field_errors`, a query parameter): the messages. "
             "Empty when the error is not about a field."
@@ -206,7 +207,7 @@ class ApiSchema(AutoSchema):
 
     # --- descriptions ---------------------------------------------------------------------------
 
-    def get_description(self) -> str:
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's own signature
         action = self._action()
         if self._audited() and action in _ACTION_TEXT:
             own = self.view.__class__.__dict__.get("__doc__") or ""
@@ -221,7 +222,7 @@ class ApiSchema(AutoSchema):
 
     def get_request_serializer(self) -> Any:
         if self._audited() and self._action() in CHANGE_ACTIONS:
-            return change_serializer(self.view.get_serializer_class())
+            return change_serializer(cast(Any, self.view).get_serializer_class())
         return super().get_request_serializer()
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
@@ -352,7 +353,7 @@ class ApiSchema(AutoSchema):
 
     def _conflict_schema(self) -> dict[str, Any]:
         error = self.resolve_serializer(ErrorSerializer, "response").ref
-        record = self.resolve_serializer(self.view.get_serializer_class(), "response").ref
+        record = self.resolve_serializer(cast(Any, self.view).get_serializer_class(), "response").ref
         return {
             "allOf": [
                 error,

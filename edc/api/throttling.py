@@ -23,7 +23,8 @@ from edc.accounts.models import ApiToken
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rates: dict[str, str | None] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]
+        return rates.get(self.scope) if self.scope else None
 
 
 class TokenRateThrottle(_SettingsRateThrottle):

@@ -61,7 +61,7 @@ class AuditedViewSet(
 
     permission_classes = [*viewsets.GenericViewSet.permission_classes, SiteWritePermission]
     # Lists: the default filters (django-filter's filterset_class, updated_since) and include_voided.
-    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, VoidedFilter]
+    filter_backends: list[Any] = [*api_settings.DEFAULT_FILTER_BACKENDS, VoidedFilter]
     # Cursor pages in the order rows are written (edc/api/pagination.py): stable under inserts.
     cursor_ordering = ("updated", "id")
 
@@ -115,7 +115,7 @@ class AuditedViewSet(
         changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
         return self._record_response(changed)
 
-    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         # DELETE is not routed (so neither the schema nor `Allow` offers it); it is answered in words.
         if request.method == "DELETE":
             raise MethodNotAllowed(
