@@ -24,6 +24,7 @@ before 1900, a duplicate screening number: facts of the database, not of the sch
 version may come as If-Match or in the body, a rule OpenAPI cannot state), so
 positive_data_acceptance also accepts those two answers.
 
+Arguments are passed on to `schemathesis run` (e.g. `--include-path-regex subjects --mode positive`).
 Environment: EDC_SCHEMATHESIS_EXAMPLES (cases per operation and phase, default 20),
 EDC_SCHEMATHESIS_SEED (default 20261125), EDC_SCHEMATHESIS_PORT (default 8012).
 """
@@ -73,6 +74,12 @@ values = {form_codes}
 [dictionaries.versions]
 values = ['"1"', '"2"', '"3"']
 
+[dictionaries.version_numbers]
+values = [1, 2, 3]
+
+[dictionaries.birth_dates]
+values = ["1950", "1961-05", "1970-01-31"]
+
 [[operations]]
 include-path-regex = "^/api/subjects/"
 [operations.parameters]
@@ -80,6 +87,8 @@ include-path-regex = "^/api/subjects/"
 "header.If-Match" = {{ dictionary = "versions", probability = 0.7 }}
 "body.study" = {{ dictionary = "studies", probability = 0.7 }}
 "body.site" = {{ dictionary = "sites", probability = 0.7 }}
+"body.version" = {{ dictionary = "version_numbers", probability = 0.7 }}
+"body.birth_date" = {{ dictionary = "birth_dates", probability = 0.5 }}
 "query.study" = {{ dictionary = "studies", probability = 0.7 }}
 "query.site" = {{ dictionary = "sites", probability = 0.7 }}
 
@@ -165,9 +174,16 @@ def build_world(out: Path) -> None:
     from edc.subjects.models import Subject
     from studies.models import FormDefinition
 
+    everyone = [str(pk) for pk in Subject.objects.order_by("screening_number").values_list("pk", flat=True)]
+    at_a = [str(pk) for pk in Subject.objects.filter(site=site_a).values_list("pk", flat=True)]
     world = {
         "users": {"st_admin": users["admin"], "st_coordinator": users["coordinator"]},
-        "subject_ids": [str(pk) for pk in Subject.objects.values_list("pk", flat=True)],
+        # Per user: every subject for the administrator; the coordinator's own site's, and one of
+        # each other site (which must answer 404, like an id that names nothing).
+        "subject_ids": {
+            "st_admin": everyone,
+            "st_coordinator": at_a + [pk for pk in everyone if pk not in at_a][::4],
+        },
         "study_ids": list(Study.objects.values_list("pk", flat=True)),
         "site_ids": list(Site.objects.values_list("pk", flat=True)),
         "form_codes": sorted(set(FormDefinition.objects.values_list("code", flat=True))),
@@ -219,7 +235,7 @@ def _wait_for(url: str, server: subprocess.Popen[bytes], seconds: int = 60) -> N
     raise SystemExit(f"no answer from {url} within {seconds} s")
 
 
-def _run_schemathesis(user: str, token: str, config: Path, work: Path) -> tuple[bool, str]:
+def _run_schemathesis(user: str, token: str, config: Path, work: Path, extra: list[str]) -> tuple[bool, str]:
     command = [
         str(VENV / "schemathesis"),
         "--config-file",
@@ -249,6 +265,7 @@ def _run_schemathesis(user: str, token: str, config: Path, work: Path) -> tuple[
         "--report-junit-path",
         str(work / f"junit-{user}.xml"),
         "--no-color",
+        *extra,
     ]
     log(f"as {user}: {' '.join(command[:5])} ... (seed {SEED}, {EXAMPLES} cases per operation and phase)")
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(ROOT / ".ci")}
@@ -283,7 +300,7 @@ def _answers(access_log: Path) -> str:
     return "\n".join(f"  {m} {r} {s}: {n}" for (m, r, s), n in sorted(counts.items()))
 
 
-def main() -> int:
+def main(extra: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="edc-schemathesis-"))
     database_url, pg_name = _database(work)
     env = {
@@ -329,12 +346,13 @@ def main() -> int:
         )
         _wait_for(f"{BASE}/api/schema/", server)
         world = json.loads(passwords.read_text())
-        config = work / "schemathesis.toml"
-        config.write_text(CONFIG.format(**{key: json.dumps(world[key]) for key in _DICTIONARIES}))
         results = {}
         for user, password in world["users"].items():
+            config = work / f"schemathesis-{user}.toml"
+            values = {key: world[key][user] if key == "subject_ids" else world[key] for key in _DICTIONARIES}
+            config.write_text(CONFIG.format(**{key: json.dumps(value) for key, value in values.items()}))
             token = _post_json(f"{BASE}/api/auth/token/", {"username": user, "password": password})["token"]
-            results[user] = _run_schemathesis(user, token, config, work)
+            results[user] = _run_schemathesis(user, token, config, work, extra)
         log(f"finished in {time.monotonic() - started:.0f} s")
         for user, (passed, output) in results.items():
             log(f"{user}: {'passed' if passed else 'FAILED'}; test cases: {_cases(output)}")
@@ -359,4 +377,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "world":
         build_world(Path(sys.argv[2]))
     else:
-        sys.exit(main())
+        sys.exit(main(sys.argv[1:]))

@@ -57,7 +57,11 @@ class AuditedViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services."""
+    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services.
+
+    Lists page by cursor in `cursor_ordering` and take updated_since and include_voided; a subclass
+    that sets `filter_backends` keeps VoidedFilter in it (else voided records stay in its lists).
+    """
 
     permission_classes = [*viewsets.GenericViewSet.permission_classes, SiteWritePermission]
     # Lists: the default filters (django-filter's filterset_class, updated_since) and include_voided.
