@@ -5,11 +5,13 @@ DJANGO_DEBUG     "1"/"true" turns debug on (the README's run command does)
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS   required when debug is off
 EDC_TOKEN_TTL_HOURS, EDC_SESSION_IDLE_MINUTES, EDC_LOGIN_FAILURE_LIMIT, EDC_LOGIN_LOCKOUT_MINUTES
                  authentication limits, see "Authentication" below
+EDC_API_RATE_PER_TOKEN, EDC_API_RATE_ANONYMOUS   API rate limits, see "The REST API" below
 """
 
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     # Before edc.accounts: axes flags a locked account before the account-event receivers run.
     "axes",
@@ -177,6 +180,26 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 EDC_FIXTURES_DIR = BASE_DIR / "fixtures"
 
+# --- The REST API (edc/api/, docs/api.md) ---------------------------------------------------------
+# Rate limits (edc/api/throttling.py): requests per API token (per user for a session), and per
+# address for requests without credentials (the token endpoint). Over the limit: 429 with
+# Retry-After. A rate is N/second, N/minute, N/hour or N/day.
+_RATE = re.compile(r"[1-9][0-9]*/(second|minute|hour|day)")
+
+
+def _api_rate(name: str, raw: str) -> str:
+    if not _RATE.fullmatch(raw.strip()):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 600/minute, not {raw!r}.")
+    return raw.strip()
+
+
+EDC_API_RATE_PER_TOKEN = _api_rate(
+    "EDC_API_RATE_PER_TOKEN", os.environ.get("EDC_API_RATE_PER_TOKEN", "600/minute")
+)
+EDC_API_RATE_ANONYMOUS = _api_rate(
+    "EDC_API_RATE_ANONYMOUS", os.environ.get("EDC_API_RATE_ANONYMOUS", "60/minute")
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Tokens that expire and are revoked on a password change or deactivation.
@@ -190,20 +213,40 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every list pages by cursor ({"next", "previous", "results"}), stable under concurrent inserts.
+    "DEFAULT_PAGINATION_CLASS": "edc.api.pagination.CursorPagination",
+    # django-filter's per-resource filters, and updated_since on every list (sync clients).
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "edc.api.filters.UpdatedSinceFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "edc.api.throttling.TokenRateThrottle",
+        "edc.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"token": EDC_API_RATE_PER_TOKEN, "anonymous": EDC_API_RATE_ANONYMOUS},
+    "DEFAULT_SCHEMA_CLASS": "edc.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "edc.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# The OpenAPI schema (/api/schema/) and its two readers, served from the installed
+# drf-spectacular-sidecar package: /api/docs/ (Swagger UI) and /api/redoc/ work with no internet.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Oncology EDC API",
-    "DESCRIPTION": "Electronic data capture for oncology clinical trials.",
+    "DESCRIPTION": (
+        "Electronic data capture for oncology clinical trials. Pagination, sync with updated_since, "
+        "versions and ETags, rate limits and the error shape: docs/api.md."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to the public validator service (Swagger UI's default badge).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"CollectionStartEnum": "studies.models.CollectionStart"},
 }
 
 # --- Authentication: lockout, API token lifetime, idle sessions, account events ---------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -41,6 +42,14 @@ def two_sites(db) -> TwoSites:
     MembershipFactory(user=monitor, study=study, site=None, role=Role.MONITOR)
     superuser = UserFactory(username="root", is_superuser=True)
     return TwoSites(study, site_a, site_b, user_a, user_b, monitor, superuser)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The API's rate limits count in the cache (edc/api/throttling.py): no test inherits another's counts.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from edc.accounts import services
 
 
 class TokenRequestSerializer(serializers.Serializer):
+    refuses_unknown_fields = True  # the schema says so (additionalProperties: false)
+
     username = serializers.CharField(label=_("Username"), max_length=150)
     password = serializers.CharField(
         label=_("Password"), max_length=4096, trim_whitespace=False, style={"input_type": "password"}

@@ -44,7 +44,7 @@ def _flatten(detail: Any) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         errors = _django_errors(exc)
-        return _response(status.HTTP_400_BAD_REQUEST, "invalid", "Invalid input.", errors)
+        return _response(status.HTTP_400_BAD_REQUEST, "invalid", gettext("Invalid input."), errors)
     if isinstance(exc, RecordLocked):
         return _response(status.HTTP_409_CONFLICT, "locked", str(exc))
     if isinstance(exc, StaleRecord):
@@ -65,11 +65,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = _shape(response.status_code, "invalid", "Invalid input.", _flatten(exc.detail))
+        response.data = _shape(
+            response.status_code, "invalid", gettext("Invalid input."), _flatten(exc.detail)
+        )
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-        response.data = _shape(response.status_code, code, str(detail))
+        response.data = _shape(response.status_code, str(code), str(detail))
     return response
 
 

@@ -135,7 +135,14 @@ class StrictChoiceField(serializers.ChoiceField):
         return value
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "1961-05"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$",
+        "description": _("A partial date: YYYY, YYYY-MM or YYYY-MM-DD."),
+        "example": "1961-05",
+    }
+)
 class PartialDateSerializerField(serializers.Field):
     default_error_messages = {"invalid": "{message}"}
 

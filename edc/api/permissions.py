@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from edc.core.scoping import can_write_site
@@ -10,7 +11,7 @@ from edc.core.scoping import can_write_site
 class SiteWritePermission(BasePermission):
     """Reads follow the scoped queryset; writes need a writing role at the record's site."""
 
-    message = "Your role does not allow entering or changing data at this site."
+    message = _("Your role does not allow entering or changing data at this site.")
 
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:

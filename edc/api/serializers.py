@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from edc.api import fields as strict
@@ -46,6 +47,9 @@ class StrictModelSerializer(serializers.ModelSerializer):
     The viewset puts the keys a write may add (WRITE_META_KEYS for a change) in the context as
     `extra_write_keys`.
     """
+
+    # The schema says so (additionalProperties: false on its request bodies, edc/api/schema.py).
+    refuses_unknown_fields = True
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -86,7 +90,7 @@ class ChangeReasonSerializer(serializers.Serializer):
     """What a change (PATCH, PUT) and a void carry besides the record's fields."""
 
     change_reason = strict.StrictCharField(
-        required=True, allow_blank=False, help_text="Why the record changes (free text, required)."
+        required=True, allow_blank=False, help_text=_("Why the record changes (free text, required).")
     )
     change_reason_code = strict.StrictChoiceField(
         choices=ReasonCode.choices, required=False, default=ReasonCode.OTHER
@@ -94,12 +98,14 @@ class ChangeReasonSerializer(serializers.Serializer):
     version = strict.StrictIntegerField(
         required=False,
         min_value=1,
-        help_text="The version the change is based on (or send it as If-Match); a stale one answers 409.",
+        help_text=_("The version the change is based on (or send it as If-Match); a stale one answers 409."),
     )
 
 
 class VoidSerializer(ChangeReasonSerializer):
     """The body of POST .../void/: the reason and the version, nothing else."""
+
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data: Any) -> Any:
         errors = refused_keys(data, self.fields, frozenset()) if isinstance(data, Mapping) else {}
@@ -112,11 +118,22 @@ class VoidSerializer(ChangeReasonSerializer):
         return value
 
 
+class FieldChangeSerializer(serializers.Serializer):
+    """One field's change in a history entry: the value before (null on creation) and after."""
+
+    old = serializers.JSONField(allow_null=True, help_text=_("The value before; null on creation."))
+    new = serializers.JSONField(allow_null=True, help_text=_("The value after."))
+
+
 class HistoryEntrySerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
-    user = serializers.CharField(allow_null=True)
+    """One entry of a record's audit trail (GET .../history/)."""
+
+    at = serializers.DateTimeField(help_text=_("When the change was stored."))
+    user = serializers.CharField(allow_null=True, help_text=_("Who wrote it (username)."))
     kind = serializers.ChoiceField(choices=["created", "changed", "moved", "voided"])
-    version = serializers.IntegerField(allow_null=True)
-    reason_code = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField(allow_blank=True)
-    changes = serializers.DictField()
+    version = serializers.IntegerField(allow_null=True, help_text=_("The record's version after it."))
+    reason_code = serializers.CharField(allow_blank=True, help_text=_("The coded reason for change."))
+    reason = serializers.CharField(allow_blank=True, help_text=_("The reason for change, in words."))
+    changes = serializers.DictField(
+        child=FieldChangeSerializer(), help_text=_("Per changed field: its old and new value.")
+    )

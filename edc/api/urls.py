@@ -1,9 +1,10 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 import studies.api
 from edc.accounts.api import TokenObtainView
+from edc.api.docs import RedocView, SwaggerView
 from edc.outcomes import api as outcomes_api
 from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
@@ -16,7 +17,8 @@ safety_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("docs/", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="schema"), name="api-redoc"),
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     *tumors_api.urlpatterns,
     *outcomes_api.urlpatterns,

@@ -22,8 +22,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from edc.api.errors import error_response
+from edc.api.filters import VoidedFilter
 from edc.api.permissions import SiteWritePermission
 from edc.api.serializers import (
     WRITE_META_KEYS,
@@ -55,15 +57,20 @@ class AuditedViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services."""
+    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services.
+
+    Lists page by cursor in `cursor_ordering` and take updated_since and include_voided; a subclass
+    that sets `filter_backends` keeps VoidedFilter in it (else voided records stay in its lists).
+    """
 
     permission_classes = [*viewsets.GenericViewSet.permission_classes, SiteWritePermission]
+    # Lists: the default filters (django-filter's filterset_class, updated_since) and include_voided.
+    filter_backends: list[Any] = [*api_settings.DEFAULT_FILTER_BACKENDS, VoidedFilter]
+    # Cursor pages in the order rows are written (edc/api/pagination.py): stable under inserts.
+    cursor_ordering = ("updated", "id")
 
     def get_queryset(self) -> models.QuerySet:
-        queryset = cast(AuditedQuerySet, scope(super().get_queryset(), self.request.user))
-        if self.action == "list" and self.request.query_params.get("include_voided") not in {"1", "true"}:
-            queryset = queryset.active()
-        return queryset
+        return cast(AuditedQuerySet, scope(super().get_queryset(), self.request.user))
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())
@@ -112,8 +119,13 @@ class AuditedViewSet(
         changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
         return self._record_response(changed)
 
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise MethodNotAllowed("DELETE", detail="Records are never deleted: POST to .../void/ with a reason.")
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # DELETE is not routed (so neither the schema nor `Allow` offers it); it is answered in words.
+        if request.method == "DELETE":
+            raise MethodNotAllowed(
+                "DELETE", detail=gettext("Records are never deleted: POST to .../void/ with a reason.")
+            )
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     @extend_schema(request=VoidSerializer)
     @action(detail=True, methods=["post"])
@@ -125,8 +137,10 @@ class AuditedViewSet(
         voided = self.void_record(instance, self._reason(meta.validated_data), version)
         return self._record_response(voided)
 
+    # The whole trail of one record as a bare array, newest first: not paged, not filtered (each
+    # entry is computed against the row before it; a record's trail is as long as its changes).
     @extend_schema(responses=HistoryEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         entries = history_for(instance, request.user)

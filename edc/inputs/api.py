@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -28,28 +27,13 @@ from rest_framework.views import APIView
 
 from edc.api.errors import error_response
 from edc.api.parsers import JSONParser
+from edc.api.schema import ApiSchema, ErrorSerializer
 from edc.inputs.cases import Section, case_id_of, evaluate_case_file
 from edc.inputs.errors import InputError, InputErrors
 
 BODY = "request body"  # the "file" an API error names
 
 _POSITION = re.compile(r"^[a-z_]+\[\d+\]$")
-
-# The API's error shape, for the schema of the tools' 400 answers.
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "status": {"type": "integer"},
-        "code": {"type": "string"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-            "description": "Each error keyed by its place in the body (case list, position, field).",
-        },
-    },
-    "required": ["status", "code", "detail", "errors"],
-}
 
 
 def tool_schema(
@@ -64,11 +48,12 @@ def tool_schema(
     """The OpenAPI description every case-file tool shares: JSON in, the command's object out."""
     responses = {
         200: OpenApiResponse(response=response, description="What the command prints."),
-        400: OpenApiResponse(response=ERROR_SCHEMA, description="Invalid input, each error located."),
-        401: OpenApiResponse(response=ERROR_SCHEMA, description="Not signed in."),
+        # The API's one error shape; `errors` keys each error by its place in the body (case list,
+        # position, field). The other error answers (401, 413, 415, 429) are ApiSchema's.
+        400: OpenApiResponse(response=ErrorSerializer, description="Invalid input, each error located."),
     }
     if not_found:
-        responses[404] = OpenApiResponse(response=ERROR_SCHEMA, description=not_found)
+        responses[404] = OpenApiResponse(response=ErrorSerializer, description=not_found)
     return extend_schema(
         summary=summary,
         request={"application/json": request},
@@ -120,8 +105,8 @@ def invalid_input(errors: dict[str, list[str]]) -> Response:
     return error_response(400, "invalid", gettext("Invalid input."), errors)
 
 
-class CaseFileSchema(AutoSchema):
-    """A tool's body is required (a raw schema would leave it optional)."""
+class CaseFileSchema(ApiSchema):
+    """The API's schema, with a tool's body required (a raw schema would leave it optional)."""
 
     def _get_request_body(self, direction: str = "request") -> dict[str, Any] | None:
         body: dict[str, Any] | None = super()._get_request_body(direction)
@@ -131,7 +116,9 @@ class CaseFileSchema(AutoSchema):
 
 
 class CaseFileToolView(APIView):
-    """POST a case file, get the command's output. Subclasses name their sections."""
+    """POST a case file as the JSON body; the answer is exactly what its command prints."""
+
+    # Subclasses name their sections (`sections`) and, for a bare list body, `bare_list`.
 
     schema = CaseFileSchema()
     permission_classes = (IsAuthenticated,)

@@ -22,7 +22,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -33,7 +32,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.routers import BaseRouter
 
-from edc.inputs.api import ERROR_SCHEMA, CaseFileToolView, tool_schema
+from edc.inputs.api import CaseFileToolView, tool_schema
 from edc.inputs.cases import CaseError, Section, read_case
 from edc.inputs.openapi import case_file_schema, model_schema
 from edc.safety.casefile import GradingCaseIn
@@ -148,12 +147,8 @@ class CtcaeTermSerializer(serializers.ModelSerializer):
                 required=False,
             )
         ],
-        responses={
-            200: CtcaeTermSerializer(many=True),
-            400: OpenApiResponse(response=ERROR_SCHEMA, description=_("A NUL character in the query.")),
-            401: OpenApiResponse(response=ERROR_SCHEMA, description=_("Not signed in.")),
-            404: OpenApiResponse(response=ERROR_SCHEMA, description=_("A page that does not exist.")),
-        },
+        # The error answers are the API schema's (edc/api/schema.py), in the one error shape.
+        responses={200: CtcaeTermSerializer(many=True)},
     )
 )
 class CtcaeTermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

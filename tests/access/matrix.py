@@ -21,7 +21,8 @@ A CELL says what the actor gets, per target record (A, B or Z; for studies S or 
                    HIDDEN: the answer must be exactly the one for an id that does not exist (404 in the
                    API, the admin's "does not exist" redirect...), writes change nothing, and the page
                    does not contain the record's marker (no leak of its existence or content).
-    saved:A        (admin writes) the change was stored.
+    saved:A        (admin writes) the change was stored. A delete that removed the record answers
+                   "deleted", which no cell names: nobody deletes anything.
     AB / -         (list actions) exactly these targets are listed, also under a filter naming each
                    target's site, and the count matches: "-" none.
     401, 403, 200, login    the same answer for every target (login: the admin's redirect to its
@@ -71,6 +72,24 @@ admin memberships  view      200:ABZ    200:AB       403           403       403
 admin memberships  change    saved:ABZ  saved:AB     403           403       403       403            403             403       403     login
 admin memberships  history   200:ABZ    200:AB       -             -         -         -              -               -         -       login
 admin memberships  version   200:ABZ    200:AB       -             -         -         -              -               -         -       login
+admin memberships  delete    403:ABZ    403:AB       403           403       403       403            403             403       403     login
+admin definitions  list      SO         S            S             S         S         S              S               O         -       login
+admin definitions  add       200        200          403           403       403       403            403             403       403     login
+admin definitions  view      200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
+admin definitions  change    saved:SO   saved:S      403:S         403:S     403:S     403:S          403:S           403:O     -       login
+admin definitions  history   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
+admin definitions  version   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
+admin definitions  delete    403:SO     403:S        403:S         403:S     403:S     403:S          403:S           403:O     -       login
+admin ctcae_terms  list      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  add       403        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  view      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  change    403        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  delete    403        403          403           403       403       403            403             403       403     login
+admin account_events list    200        403          403           403       403       403            403             403       403     login
+admin account_events add     403        403          403           403       403       403            403             403       403     login
+admin account_events view    200        403          403           403       403       403            403             403       403     login
+admin account_events change  403        403          403           403       403       403            403             403       403     login
+admin account_events delete  403        403          403           403       403       403            403             403       403     login
 admin users        list      200        403          403           403       403       403            403             403       403     login
 api   tools_recist evaluate  200        200          200           200       200       200            200             200       200     401
 api   tools_irecist evaluate 200        200          200           200       200       200            200             200       200     401
@@ -79,8 +98,10 @@ api   ctcae_grade  grade     200        200          200           200       200
 api   ctcae_terms  list      200        200          200           200       200       200            200             200       200     401
 """
 # fmt: on
-# Not yet in the table: the trial-definition admin (studies/admin.py) and the CTCAE term admin; their
-# owners add rows here (the same cells: a definition belongs to study S or O).
+# The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
+# ScopedDefinitions): a definition of study S or O; only a study administrator of that study or a
+# superuser changes it, nobody deletes it. The CTCAE dictionary and the account events are read-only
+# admin pages: superusers read them (staff only with the view permission, which no role grants).
 
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:

@@ -14,11 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.test import Client, TestCase
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from edc.accounts.models import AccountEvent, AccountEventKind, Door
+from edc.accounts.services import account_event_record
 from edc.core.models import Membership, Role
+from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
-from studies.models import FormDefinition
+from studies.models import Arm, FormDefinition
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -63,6 +67,21 @@ class World:
                 for key, site in self.sites.items()
             },
             "studies": dict(self.studies),
+            # A trial definition of each study (an arm stands for every definition model's admin).
+            "definitions": {
+                key: Arm.objects.create(study=study, code=f"ARM-{key}", name=f"SECRET-ARM-{key}")
+                for key, study in self.studies.items()
+            },
+            "ctcae_terms": {
+                "T": CtcaeTerm.objects.create(
+                    meddra_code="10000000", soc="Matrix disorders", term="Matrix term"
+                )
+            },
+            "account_events": {
+                "E": account_event_record(
+                    kind=AccountEventKind.LOGIN_FAILED, door=Door.ADMIN, username="matrix", now=timezone.now()
+                )
+            },
         }
         FormDefinition.objects.create(code="VS", name="Vital signs")
 
@@ -110,12 +129,16 @@ def api_list(resource: str, path: str, site_filter: str | None = None) -> Callab
         body = response.json()
         ids = {str(row["id"]) for row in body["results"]}
         listed = _targets_listed(ids, world, resource)
-        assert body["count"] == len(ids), "the count leaks"
+        # Cursor pages state no total that could count hidden rows; the world fits in one page.
+        assert set(body) == {"next", "previous", "results"}, "the page says more than its rows"
+        assert body["next"] is None
+        # A sync client's filter finds nothing more (voided and hidden rows alike).
+        synced = client.get(path, {"updated_since": "2000-01-01T00:00:00Z"}).json()
+        assert {str(row["id"]) for row in synced["results"]} == ids, "updated_since leaks"
         if site_filter:  # a filter naming another site's id finds nothing of it
             for key, record in world.records[resource].items():
                 found = client.get(path, {site_filter: record.site_id, "include_voided": "1"}).json()
                 assert (str(record.pk) in {str(r["id"]) for r in found["results"]}) == (key in listed)
-                assert found["count"] == len(found["results"])
         return Answer("200", response.content, listed)
 
     return run
@@ -166,7 +189,11 @@ def api_subject_create(client: Any, world: World, key: str) -> Answer:
 # admin --------------------------------------------------------------------------------------------
 
 
-def admin_list(resource: str, path: str, site_filter: str | None = None) -> Callable[..., Answer]:
+def admin_list(
+    resource: str, path: str, site_filter: str | None = None, owner: str = "site_id"
+) -> Callable[..., Answer]:
+    """The changelist; `site_filter` names its filter on the owner (`owner`: the record's site or study)."""
+
     def run(client: Any, world: World, target: Any) -> Answer:
         params = {"voided": "all"} if resource == "subjects" else {}
         response = client.get(path, params)
@@ -180,7 +207,7 @@ def admin_list(resource: str, path: str, site_filter: str | None = None) -> Call
             assert changelist.full_result_count == len(ids), "the total count leaks"
         if site_filter:  # a filter naming another site's id finds nothing of it
             for key, record in world.records[resource].items():
-                found = client.get(path, {**params, site_filter: record.site_id})
+                found = client.get(path, {**params, site_filter: getattr(record, owner)})
                 shown = (
                     {str(obj.pk) for obj in found.context["cl"].result_list}
                     if found.status_code == 200
@@ -192,10 +219,12 @@ def admin_list(resource: str, path: str, site_filter: str | None = None) -> Call
     return run
 
 
-def admin_page(path: str) -> Callable[..., Answer]:
+def admin_page(path: str, model: Any = None) -> Callable[..., Answer]:
     def run(client: Any, world: World, pk: Any) -> Answer:
-        model = Subject if "/subjects/" in path else Membership
-        history = model.history.filter(id=pk).first() if pk is not None else None
+        history_of = model or (Subject if "/subjects/" in path else Membership)
+        history = (
+            history_of.history.filter(id=pk).first() if pk is not None and "{history_id}" in path else None
+        )
         url = path.format(pk=pk, history_id=history.history_id if history else 999999)
         return _status(client.get(url))
 
@@ -220,6 +249,38 @@ def admin_membership_change(client: Any, world: World, pk: Any) -> Answer:
     if membership is not None and Membership.objects.get(pk=pk).role == Role.INVESTIGATOR:
         return Answer("saved")
     return _status(response)
+
+
+def admin_definition_change(client: Any, world: World, pk: Any) -> Answer:
+    arm = Arm.objects.filter(pk=pk).first()
+    data = {"code": arm.code if arm else "X", "name": "MATRIX-RENAMED", "kind": "experimental", "order": 0}
+    data.update(study=arm.study_id if arm else "", assumption="", assumptions="{}", change_reason="matrix")
+    response = client.post(f"/admin/studies/arm/{pk}/change/", data)
+    if arm is not None and Arm.objects.get(pk=pk).name == "MATRIX-RENAMED":
+        return Answer("saved")
+    return _status(response)
+
+
+def admin_delete(path: str, model: Any) -> Callable[..., Answer]:
+    """The admin's delete confirmation, confirmed: whatever it answers, the record must still be there."""
+
+    def run(client: Any, world: World, pk: Any) -> Answer:
+        existed = model.objects.filter(pk=pk).exists()
+        response = client.post(path.format(pk=pk), {"post": "yes"})
+        if existed and not model.objects.filter(pk=pk).exists():
+            return Answer("deleted")
+        return _status(response)
+
+    return run
+
+
+def admin_post(path: str) -> Callable[..., Answer]:
+    """A change of a read-only admin page (the dictionary, the account events): refused before any form."""
+
+    def run(client: Any, world: World, pk: Any) -> Answer:
+        return _status(client.post(path.format(pk=pk), {"term": "changed", "username": "changed"}))
+
+    return run
 
 
 def once(path: str, api: bool = False) -> Callable[..., Answer]:
@@ -279,6 +340,47 @@ RESOURCES: dict[tuple[str, str], Resource] = {
             "change": admin_membership_change,
             "history": admin_page("/admin/core/membership/{pk}/history/"),
             "version": admin_page("/admin/core/membership/{pk}/history/{history_id}/"),
+            "delete": admin_delete("/admin/core/membership/{pk}/delete/", Membership),
+        },
+    ),
+    ("admin", "definitions"): Resource(
+        "definitions",
+        missing=lambda: 10**9,
+        marker=lambda arm: arm.name,
+        actions={
+            "list": admin_list(
+                "definitions", "/admin/studies/arm/", site_filter="study__id__exact", owner="study_id"
+            ),
+            "add": once("/admin/studies/arm/add/"),
+            "view": admin_page("/admin/studies/arm/{pk}/change/"),
+            "change": admin_definition_change,
+            "history": admin_page("/admin/studies/arm/{pk}/history/"),
+            "version": admin_page("/admin/studies/arm/{pk}/history/{history_id}/", Arm),
+            "delete": admin_delete("/admin/studies/arm/{pk}/delete/", Arm),
+        },
+    ),
+    ("admin", "ctcae_terms"): Resource(
+        "ctcae_terms",
+        missing=lambda: 10**9,
+        marker=lambda term: "",
+        actions={
+            "list": once("/admin/safety/ctcaeterm/"),
+            "add": once("/admin/safety/ctcaeterm/add/"),
+            "view": admin_page("/admin/safety/ctcaeterm/{pk}/change/"),
+            "change": admin_post("/admin/safety/ctcaeterm/{pk}/change/"),
+            "delete": admin_delete("/admin/safety/ctcaeterm/{pk}/delete/", CtcaeTerm),
+        },
+    ),
+    ("admin", "account_events"): Resource(
+        "account_events",
+        missing=lambda: 10**9,
+        marker=lambda event: "",
+        actions={
+            "list": once("/admin/accounts/accountevent/"),
+            "add": once("/admin/accounts/accountevent/add/"),
+            "view": admin_page("/admin/accounts/accountevent/{pk}/change/"),
+            "change": admin_post("/admin/accounts/accountevent/{pk}/change/"),
+            "delete": admin_delete("/admin/accounts/accountevent/{pk}/delete/", AccountEvent),
         },
     ),
     ("admin", "users"): Resource(
@@ -435,6 +537,10 @@ class AccessMatrix(TestCase):
             if resource.name == "subjects":
                 stored = Subject.objects.get(pk=record.pk)
                 self.assertEqual((stored.version, stored.initials), (1, ""), f"{actor} {action} {key} wrote")
+            if resource.name == "definitions":
+                self.assertEqual(
+                    Arm.objects.get(pk=record.pk).name, record.name, f"{actor} {action} {key} wrote"
+                )
 
 
 def _make(door: str, resource: str, action: str, actor: str, cell: str) -> Callable[[AccessMatrix], None]:

@@ -124,7 +124,7 @@ def test_a_nul_in_an_api_path_or_query_answers_400_in_the_error_shape(coordinato
 def test_an_encoded_percent_sign_is_not_a_nul(coordinator_a):
     response = coordinator_a.get("/api/subjects/?screening_number=%2500")
     assert response.status_code == 200
-    assert response.json()["count"] == 0
+    assert response.json()["results"] == []
 
 
 # --- size ---------------------------------------------------------------------------------------

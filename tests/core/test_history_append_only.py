@@ -129,6 +129,16 @@ def test_the_database_check_reports_a_historical_table_without_the_trigger(subje
     assert [(e.id, "subjects_historicalsubject" in e.msg) for e in errors] == [("core.E010", True)]
 
 
+@postgresql_only
+def test_the_trigger_check_passes_before_the_first_migration_so_migrate_can_run(subject):
+    # `migrate` runs the database checks before it creates anything: a table that does not exist yet
+    # is a migration to run, not a table without its trigger (a fresh PostgreSQL could not migrate).
+    with connection.cursor() as cursor:  # PostgreSQL's DDL is transactional: the test rolls it back
+        cursor.execute("ALTER TABLE subjects_historicalsubject RENAME TO not_migrated_yet")
+        cursor.execute("DROP TRIGGER edc_history_append_only ON not_migrated_yet")
+    assert "subjects_historicalsubject" not in tables_without_trigger()
+
+
 # --- users -----------------------------------------------------------------------------------------
 
 
