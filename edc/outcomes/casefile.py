@@ -14,7 +14,7 @@ case must give that one).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -146,7 +146,10 @@ class SubjectIn(InputModel):
 def _level(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise fail(f"expected a number between 0 and 1, got {value!r}")
-    number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:  # text that is no number at all (schemathesis found the 500)
+        raise fail(f"expected a number between 0 and 1, got {value!r}") from None
     if not number.is_finite() or not 0 < number < 1:
         raise fail(f"must be between 0 and 1 (0.95 for 95 %), got {value!r}")
     return number

@@ -175,6 +175,12 @@ def test_a_first_response_on_a_non_responder_is_a_contradiction(tmp_path):
     ("change", "field", "message"),
     [
         ({"confidence_level": 95}, "confidence_level", "must be between 0 and 1 (0.95 for 95 %), got 95"),
+        # Text that is no number at all was a 500 on the API tool (found by schemathesis).
+        (
+            {"confidence_level": "ninety"},
+            "confidence_level",
+            "expected a number between 0 and 1, got 'ninety'",
+        ),
         ({"landmarks_days": [730, 730]}, "landmarks_days[1]", "day 730 is listed twice"),
         (
             {"landmarks_days": [-1]},
