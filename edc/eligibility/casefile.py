@@ -343,6 +343,9 @@ class MedicationIn(InputModel):
 class ConsentIn(InputModel):
     signed_at: IsoDateTime
     version: Label | None = None
+    # Extension: read by screening_import (who obtained consent; the version's language).
+    obtained_by: Text | None = None
+    language: Label | None = None
 
 
 def _dates(value: Any) -> dict[str, date]:

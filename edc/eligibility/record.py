@@ -223,3 +223,28 @@ def rows_from_case_dates(
 
 # The medication topics the case format's `dates` state (its whole history covers these only).
 CASE_MEDICATION_TOPICS = ("GROWTH_FACTOR", "IMMUNOSUPPRESSANT", "LIVE_VACCINE")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date | PartialDate):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def record_json(record: ScreeningRecord) -> dict[str, object]:
+    """The record's data as JSON (a decision's snapshot), without the confirmations (their own part)."""
+    data = _plain(record)
+    assert isinstance(data, dict)
+    data.pop("confirmations", None)
+    data.pop("confirm_unstructured", None)
+    return data
