@@ -46,7 +46,10 @@ def versions_in_effect(study: Any, day: dt.date) -> list[ConsentVersion]:
 
 def subject_consents(subject: Any) -> QuerySet[SignedConsent]:
     return (
-        SignedConsent.objects.active().filter(subject=subject).select_related("version").order_by("signed_at")
+        SignedConsent.objects.active()
+        .filter(subject=subject)
+        .select_related("consent_version")
+        .order_by("signed_at")
     )
 
 

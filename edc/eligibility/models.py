@@ -82,7 +82,7 @@ class EligibilityDecision(SiteOwnedModel):
     outcome = models.CharField(max_length=12, choices=DecisionOutcome.choices)
     result = models.JSONField(help_text=_("The engine's answer, per criterion."))
     inputs = models.JSONField(help_text=_("The screening data the engine read."))
-    criteria = models.JSONField(help_text=_("The criteria and their rules as they were."))
+    criteria = models.JSONField(blank=True, help_text=_("The criteria and their rules as they were."))
     confirmations = models.JSONField(default=dict, blank=True)
     fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the inputs and criteria."))
     decided_by = models.ForeignKey(

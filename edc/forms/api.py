@@ -23,6 +23,7 @@ from rest_framework.routers import BaseRouter
 from edc.api.fields import StrictDecimalField, StrictPrimaryKeyRelatedField
 from edc.api.serializers import StrictModelSerializer
 from edc.api.viewsets import AuditedViewSet
+from edc.core.fields import PartialDateField
 from edc.core.scoping import scope
 from edc.core.services import ChangeReason
 from edc.forms import services
@@ -74,7 +75,11 @@ class LabValueField(serializers.Field):
 
 
 class EnteredDecimalSerializerField(serializers.DecimalField):
-    """An EnteredDecimalField answered with its own digits (70 as "70", 1.0 as "1.0")."""
+    """An EnteredDecimalField read and answered with its own digits (70 as "70", 1.0 as "1.0"):
+    the places are validated, never padded."""
+
+    def quantize(self, value: Decimal) -> Decimal:
+        return value
 
     def to_representation(self, value: Any) -> Any:
         return None if value is None else format(value, "f")
@@ -103,6 +108,17 @@ class FormRecordSerializer(StrictModelSerializer):
             self.fields["subject"].queryset = scope(Subject.objects.active(), request.user)  # type: ignore[attr-defined]
             if "visit" in self.fields:
                 self.fields["visit"].queryset = scope(Visit.objects.active(), request.user)  # type: ignore[attr-defined]
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, PartialDateField):
+            # A partial date is no text field: no length limits (the value is YYYY[-MM[-DD]]).
+            kwargs = {
+                k: v
+                for k, v in kwargs.items()
+                if k in ("required", "allow_null", "read_only", "help_text", "label")
+            }
+        return field_class, kwargs
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -157,6 +157,8 @@ def _check(record: FormRecord, ranges: dict[str, tuple[Decimal | None, Decimal |
         elif isinstance(value, PartialDate) and value.earliest() > today:
             errors.setdefault(field.name, []).append(gettext("A date cannot lie in the future."))
     for item, field_name in record.form_item_fields.items():
+        if field_name not in record.editable_fields:
+            continue  # a derived item (the BSA, a standard value) is what it is
         bounds = ranges.get(item)
         value = getattr(record, field_name, None)
         if bounds is None or value is None or isinstance(value, bool):
