@@ -16,7 +16,6 @@ from edc.consent.models import ConsentVersion, SignedConsent
 from edc.forms.services import lab_result_create
 from edc.subjects.models import EnrollmentRules
 from tests.factories import ConsentVersionFactory, screen_subject
-from tests.subjects.conftest import trial  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 AT = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from edc.forms.models import DiseaseBaseline, HistoryAnswers, LabResult, VitalSigns
 from edc.visits.models import Visit
 from tests.factories import screen_subject
-from tests.subjects.conftest import trial  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,12 +99,12 @@ BODIES = {
 
 
 @pytest.fixture
-def subject(trial):  # noqa: F811
+def subject(trial):
     return screen_subject(trial.site_a)  # consented on 2025-03-01
 
 
 @pytest.fixture
-def coordinator(trial, client_for):  # noqa: F811
+def coordinator(trial, client_for):
     return client_for(trial.coordinator)
 
 
@@ -197,7 +196,7 @@ def test_a_bad_lab_answers_400_naming_the_field_and_writes_nothing(coordinator, 
     assert not LabResult.objects.exists()
 
 
-def test_a_procedure_before_any_consent_is_refused(coordinator, trial):  # noqa: F811
+def test_a_procedure_before_any_consent_is_refused(coordinator, trial):
     subject = screen_subject(trial.site_a, consented_at=None, screening_date=dt.date(2025, 3, 1))
     response = create(coordinator, "ecog", subject)
     assert response.status_code == 400
@@ -309,7 +308,7 @@ def test_a_form_row_is_voided_never_deleted(coordinator, subject):
     assert coordinator.get("/api/ecog/").json()["results"] == []
 
 
-def test_a_site_a_coordinator_sees_nothing_of_site_b_and_cannot_write_there(coordinator, trial, subject):  # noqa: F811
+def test_a_site_a_coordinator_sees_nothing_of_site_b_and_cannot_write_there(coordinator, trial, subject):
     other = screen_subject(trial.site_b)
     from edc.forms.services import ecog_create
 
@@ -328,13 +327,13 @@ def test_a_site_a_coordinator_sees_nothing_of_site_b_and_cannot_write_there(coor
     )
 
 
-def test_a_monitor_reads_but_cannot_enter_forms(trial, client_for, subject):  # noqa: F811
+def test_a_monitor_reads_but_cannot_enter_forms(trial, client_for, subject):
     monitor = client_for(trial.monitor)
     assert create(monitor, "ecog", subject).status_code == 403
     assert monitor.get("/api/ecog/").status_code == 200
 
 
-def test_a_form_at_a_visit_of_another_subject_is_refused(coordinator, trial, subject):  # noqa: F811
+def test_a_form_at_a_visit_of_another_subject_is_refused(coordinator, trial, subject):
     other = screen_subject(trial.site_a)
     visit = Visit.objects.get(subject=other)
     response = create(coordinator, "ecog", subject, visit=str(visit.pk))
@@ -350,7 +349,7 @@ LIST_QUERIES = 2
 
 
 @pytest.mark.parametrize("resource", sorted(BODIES))
-def test_a_form_list_costs_a_fixed_number_of_queries(trial, client_for, resource):  # noqa: F811
+def test_a_form_list_costs_a_fixed_number_of_queries(trial, client_for, resource):
     client = client_for(trial.coordinator)
 
     def queries():

@@ -9,6 +9,7 @@ import pytest
 
 from edc.core.models import Role
 from edc.eligibility.services import eligibility_decide
+from studies.models import Arm
 from tests.factories import (
     ConsentVersionFactory,
     MembershipFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     UserFactory,
     screen_subject,
 )
-from studies.models import Arm
 
 FIRST_DOSE = dt.date(2025, 3, 15)
 ENROLLED_ON = dt.date(2025, 3, 10)
