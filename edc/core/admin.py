@@ -146,10 +146,11 @@ class ServiceAdminMixin:
             if instance._state.adding:
                 if deleting or not row.has_changed():
                     continue
+                skip = {fk_name, formset.model._meta.pk.name}
                 data = {
                     name: row.cleaned_data[name]
                     for name in row.fields
-                    if name in model_fields and name in row.cleaned_data and name != fk_name
+                    if name in model_fields and name in row.cleaned_data and name not in skip
                 }
                 formset.new_objects.append(self.run_service(inline.create_record, request, parent, data))
                 continue
