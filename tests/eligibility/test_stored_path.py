@@ -54,8 +54,13 @@ def stored(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def reader(stored, client_for, db):
+def reader(stored, client_for):
     return client_for(UserFactory(username="journey_reader", is_superuser=True))
+
+
+# Every test here asks for the database (`db`), so that pytest-django keeps them together and the
+# module's import runs once.
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize(("case", "outcome"), CASES, ids=IDS)
@@ -78,7 +83,7 @@ def test_the_import_prints_one_new_subject_per_case(stored):
     assert Subject.objects.filter(pk__in=ids.values()).count() == len(IDS)
 
 
-def test_a_stored_patient_reads_back_as_the_record_the_case_file_gives(stored, db):
+def test_a_stored_patient_reads_back_as_the_record_the_case_file_gives(stored):
     from edc.eligibility.casefile import EligibilityCaseIn
     from edc.inputs.cases import read_case
 
