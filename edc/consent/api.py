@@ -13,6 +13,7 @@ from typing import Any
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.request import Request
@@ -60,7 +61,7 @@ class ConsentVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SignedConsentSerializer(StrictModelSerializer):
     subject = StrictPrimaryKeyRelatedField(queryset=Subject.objects.none())
-    version = strict.StrictCharField(write_only=True, help_text="The consent version's code, e.g. 1.0.")
+    version = strict.StrictCharField(write_only=True, help_text=_("The consent version's code, e.g. 1.0."))
     language = strict.StrictCharField(write_only=True, required=False)
     consent_version = serializers.SerializerMethodField()
 

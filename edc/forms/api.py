@@ -17,6 +17,7 @@ from typing import Any
 
 import django_filters
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.routers import BaseRouter
 
@@ -65,7 +66,7 @@ class LabValueField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> Decimal | str:
         if isinstance(data, bool) or not isinstance(data, int | float | str):
-            raise serializers.ValidationError("A number, or for urine protein a dipstick reading (text).")
+            raise serializers.ValidationError(_("A number, or for urine protein a dipstick reading (text)."))
         if isinstance(data, int | float):
             return Decimal(str(data))
         return data

@@ -19,6 +19,7 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -141,10 +142,10 @@ class SubjectFilter(django_filters.FilterSet):
 
 
 class EligibilityBody(StrictBody):
-    as_of = strict.StrictDateField(help_text="The planned first dose the criteria are read against.")
+    as_of = strict.StrictDateField(help_text=_("The planned first dose the criteria are read against."))
     confirmations = serializers.DictField(
         required=False,
-        help_text='{"I3": "met", "E13": {"answer": "not_met", "comment": "..."}}',
+        help_text=_('{"I3": "met", "E13": {"answer": "not_met", "comment": "..."}}'),
     )
     confirm_unstructured = strict.StrictBooleanField(required=False)
 

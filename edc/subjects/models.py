@@ -84,7 +84,7 @@ class Subject(SiteOwnedModel):
     initials = models.CharField(max_length=4, blank=True)
     sex = models.CharField(max_length=1, choices=Sex.choices)
     birth_date = PartialDateField(
-        help_text="YYYY, YYYY-MM or YYYY-MM-DD: many patients give only the year of birth.",
+        help_text=_("YYYY, YYYY-MM or YYYY-MM-DD: many patients give only the year of birth."),
         validators=[validate_birth_date],
     )
     screening_date = models.DateField(
