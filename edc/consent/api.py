@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
@@ -151,7 +152,12 @@ class SignedConsentViewSet(AuditedViewSet):
 
 
 class ReconsentDueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The re-consent list of a study: at the user's sites, subjects a version in effect names."""
+    """The re-consent list of a study: at the user's sites, subjects a version in effect names.
+
+    The rows are computed (versions in effect, who signed what), so they are paged by number.
+    """
+
+    pagination_class = PageNumberPagination
 
     @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD, default today")])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -38,7 +38,9 @@ def test_a_pattern_that_could_repeat_or_cannot_be_read_is_refused(pattern, seque
 
 def test_an_identifier_longer_than_its_field_is_refused():
     with pytest.raises(ValueError, match="longer than 32"):
-        format_identifier("{protocol}-{protocol}-{protocol}-{seq}", protocol="CAM-CRT-HNSCC", site="01", seq=1)
+        format_identifier(
+            "{protocol}-{protocol}-{protocol}-{seq}", protocol="CAM-CRT-HNSCC", site="01", seq=1
+        )
 
 
 @pytest.mark.django_db

@@ -200,3 +200,20 @@ def test_the_screening_log_lists_everyone_screened_with_the_failing_criteria(tri
     listed = [s.screening_number for s in page.context["cl"].result_list]
     assert listed == [failed.screening_number, again.screening_number]
     assert b"I3, E4" in page.content
+
+
+def test_a_subject_moved_to_another_site_takes_its_visits_consents_and_forms_along(trial):
+    from edc.consent.models import SignedConsent
+    from edc.forms.models import EcogAssessment
+    from edc.forms.services import ecog_create
+
+    subject = screen_subject(trial.site_a)
+    ecog_create(user=None, subject=subject, date=dt.date(2025, 3, 5), ecog=1)
+    moved = services.subject_update(
+        user=None, subject=subject, site=trial.site_b, reason=ChangeReason("other", "transferred to site 02")
+    )
+    assert moved.site == trial.site_b
+    for model in (Visit, SignedConsent, EcogAssessment):
+        row = model.objects.get(subject=subject)
+        assert row.site == trial.site_b, model
+        assert row.history.order_by("-history_date").first().history_change_reason == "transferred to site 02"
