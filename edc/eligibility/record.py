@@ -213,7 +213,7 @@ def rows_from_case_dates(
         )
         for event, category, agent in (
             ("last_growth_factor", "GROWTH_FACTOR", "haematopoietic growth factor"),
-            ("last_immunosuppressant", "IMMUNOSUPPRESSANT", "immunosuppressant"),
+            ("last_immunosuppressant", "IMMUNOSUPP_UNKNOWN", "immunosuppressant"),
             ("last_live_vaccine", "LIVE_VACCINE", "live vaccine"),
         )
         if dates.get(event) is not None

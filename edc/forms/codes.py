@@ -77,28 +77,27 @@ NAMED_CONDITIONS = tuple(c for c in CONDITION_CATEGORIES if c != "OTHER")
 # What condition:<category> reads: no record, a past episode, or present now.
 CONDITION_STATES = ("NONE", "PAST", "ONGOING")
 
-# Concomitant medication categories (codelist CMCAT).
+# Concomitant medication categories: the registry's codelist CMREASON (its codes kept, three added:
+# INVESTIGATIONAL, TRANSFUSION, IMMUNOSUPP_UNKNOWN), which edc/core/restricted_meds reads too.
 MEDICATION_CATEGORIES: dict[str, str] = {
-    "SYSTEMIC_IMMUNOSUPPRESSANT": (
-        "Systemic immunosuppressant (incl. a systemic corticosteroid above physiological doses)"
-    ),
-    "NASAL_INHALED_CORTICOSTEROID": (
-        "Nasal or inhaled corticosteroid, or a physiological dose of a systemic one"
-    ),
-    "IMMUNOSUPPRESSANT": "Immunosuppressant or corticosteroid, kind not recorded",
+    "IMMUNOSUPP": "Systemic immunosuppressant (incl. a systemic corticosteroid above physiological doses)",
+    "STEROID_PHYS": "Corticosteroid at a physiological dose, or nasal or inhaled",
+    "IMMUNOSUPP_UNKNOWN": "Immunosuppressant or corticosteroid, kind not recorded",
     "GROWTH_FACTOR": "Haematopoietic growth factor (G-CSF, erythropoietin ...)",
     "LIVE_VACCINE": "Live or live-attenuated vaccine",
-    "INVESTIGATIONAL_DRUG": "Investigational drug (another trial)",
+    "INVESTIGATIONAL": "Investigational drug (another trial)",
     "TRANSFUSION": "Transfusion",
+    "ANTICANCER": "Anticancer therapy",
+    "PREMED": "Premedication",
     "OTHER": "Other medication",
 }
 # The explicit answers of the medication form ("any ... in the last N weeks?"), each covering
 # these categories; the events the rules read (`interval:last_growth_factor->first_dose` ...).
 MEDICATION_TOPICS: dict[str, tuple[str, ...]] = {
     "GROWTH_FACTOR": ("GROWTH_FACTOR",),
-    "IMMUNOSUPPRESSANT": ("SYSTEMIC_IMMUNOSUPPRESSANT", "NASAL_INHALED_CORTICOSTEROID", "IMMUNOSUPPRESSANT"),
+    "IMMUNOSUPPRESSANT": ("IMMUNOSUPP", "STEROID_PHYS", "IMMUNOSUPP_UNKNOWN"),
     "LIVE_VACCINE": ("LIVE_VACCINE",),
-    "INVESTIGATIONAL_DRUG": ("INVESTIGATIONAL_DRUG",),
+    "INVESTIGATIONAL_DRUG": ("INVESTIGATIONAL",),
     "TRANSFUSION": ("TRANSFUSION",),
 }
 MEDICATION_EVENTS: dict[str, str] = {
