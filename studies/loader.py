@@ -35,8 +35,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from edc.consent.models import ConsentVersion
 from edc.inputs.errors import InputError, InputErrors, Loc, known_fields, path_text, validate
 from edc.inputs.files import read_yaml
+from edc.subjects.models import EnrollmentRules
 from studies import schema
 from studies.models import (
     Arm,
@@ -92,6 +94,7 @@ class FilePlan:
     sections: dict[str, list[ObjectPlan]] = field(default_factory=dict)
     version: str | None = None  # the study definition version the file states
     effective_date: Any = None
+    enrollment: ObjectPlan | None = None  # the `enrollment` block (edc/subjects EnrollmentRules)
 
     @property
     def name(self) -> str:
@@ -222,6 +225,8 @@ def object_label(section: str, index: int, item: Any) -> str:
         return f"{label} {item['code']}"
     if item.get("number") not in (None, ""):
         return f"{label} {item.get('kind', '')} {item['number']}".replace("  ", " ")
+    if item.get("version") not in (None, ""):
+        return f"{label} {item['version']} {item.get('language', '')}".rstrip()
     return label
 
 
@@ -288,6 +293,8 @@ class FileReader:
         plan = FilePlan(path=self.path, kind="study", version=parsed.study.version)
         plan.effective_date = parsed.study.effective_date
         plan.study = self._study(parsed.study)
+        if parsed.enrollment is not None:
+            plan.enrollment = self._enrollment(parsed.enrollment)
         raw_sections = {name: self.data.get(name) or [] for name in STUDY_SECTIONS}
         for section in STUDY_SECTIONS:
             items = getattr(parsed, section) or []
@@ -311,6 +318,16 @@ class FileReader:
             if unknown:
                 self.error(obj.label, "forms", f"form code(s) not in the form registry: {', '.join(unknown)}")
         self._clean(Study, plan.study, exclude=("locked_at",), fields=STUDY_FIELD_NAMES)
+        if plan.enrollment is not None:
+            for rule in plan.enrollment.values.get("procedures_before_consent") or []:
+                unknown = [code for code in rule["forms"] if code not in self.registry.forms]
+                if unknown:
+                    self.error(
+                        "enrollment",
+                        "procedures_before_consent",
+                        f"form code(s) not in the form registry: {', '.join(unknown)}",
+                    )
+            self._clean(EnrollmentRules, plan.enrollment, fields=ENROLLMENT_FIELD_NAMES)
         for section in STUDY_SECTIONS:
             model = SECTION_MODELS[section][0]
             for obj in plan.sections[section]:
@@ -341,6 +358,21 @@ class FileReader:
             if nested:
                 values["assumptions"] = {**(values.get("assumptions") or {}), **nested}
         return ObjectPlan(label="study", key={"protocol_id": values["protocol_id"]}, values=values)
+
+    def _enrollment(self, block: schema.EnrollmentIn) -> ObjectPlan:
+        given = block.given()
+        assumption, reasons = given.pop("assumption", None), given.pop("assumptions", None)
+        values = {schema.EnrollmentIn.FIELDS[k]: v for k, v in given.items()}
+        if "procedures_before_consent" in values:
+            values["procedures_before_consent"] = [
+                r.model_dump() for r in values["procedures_before_consent"] or []
+            ]
+        values = _model_values(EnrollmentRules, values)
+        values["assumption"] = assumption or ""
+        values["assumptions"] = {
+            schema.EnrollmentIn.FIELDS.get(k, k): why for k, why in (reasons or {}).items()
+        }
+        return ObjectPlan(label="enrollment", key={}, values=values)
 
     def _objects(
         self,
@@ -492,6 +524,9 @@ _FILE_FIELD = {"range_low": "range", "range_high": "range"}
 STUDY_FIELD_NAMES: dict[str, tuple[str, str]] = {
     model_field: ("study.ae_collection", file_field)
     for file_field, model_field in schema.AeCollectionIn.FIELDS.items()
+}
+ENROLLMENT_FIELD_NAMES: dict[str, tuple[str, str]] = {
+    model_field: ("enrollment", file_field) for file_field, model_field in schema.EnrollmentIn.FIELDS.items()
 }
 
 
@@ -709,6 +744,7 @@ SECTION_MODELS: dict[str, tuple[type[models.Model], str, tuple[str, ...]]] = {
     "criteria": (EligibilityCriterion, "criterion", ("kind", "number")),
     "visits": (VisitDefinition, "visit", ("code",)),
     "endpoints": (Endpoint, "endpoint", ("code",)),
+    "consent_versions": (ConsentVersion, "consent version", ("version", "language")),
 }
 
 
@@ -747,6 +783,8 @@ def _write_study(plan: FilePlan, w: Writer) -> None:
                     if not created:
                         w.report.updated.append(f"{label}: forms")
         w.warn_missing(noun, existing, kept)
+    if plan.enrollment is not None:
+        w.upsert(EnrollmentRules, {"study": study}, plan.enrollment.values, f"study {pid} enrollment")
     if locked and w.report.changed:
         # A locked study's data was analysed against this definition; an amendment needs an unlock first.
         raise DefinitionError(

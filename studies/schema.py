@@ -51,7 +51,16 @@ from studies.models import (
 )
 from studies.validation import dose_unit_problem, item_unit_problem, parse_dosing_days, rule_problems
 
-STUDY_SECTIONS = ("sites", "arms", "phases", "interventions", "criteria", "visits", "endpoints")
+STUDY_SECTIONS = (
+    "sites",
+    "arms",
+    "phases",
+    "interventions",
+    "criteria",
+    "visits",
+    "endpoints",
+    "consent_versions",
+)
 FORMS_SECTIONS = ("codelists", "forms")
 
 
@@ -314,8 +323,50 @@ class EndpointIn(Assumed):
     order: Count | None = None
 
 
+class ProcedureBeforeConsentIn(InputModel):
+    forms: FormCodes
+    within_days: Count
+    before: Annotated[str, choice_of(("first_dose",))] = "first_dose"
+
+
+class EnrollmentIn(Assumed):
+    """How the study numbers and admits subjects (edc/subjects EnrollmentRules)."""
+
+    screening_number: FreeText | None = None
+    subject_identifier: FreeText | None = None
+    sequence: Annotated[str, choice_of(("per_site", "per_study"))] | None = None
+    rescreening: Flag | None = None
+    max_rescreenings: Count | None = None
+    over_enrollment: Flag | None = None
+    procedures_before_consent: list[ProcedureBeforeConsentIn] | None = None
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "screening_number": "screening_number_pattern",
+        "subject_identifier": "subject_identifier_pattern",
+        "sequence": "identifier_sequence",
+        "rescreening": "rescreening_allowed",
+        "max_rescreenings": "max_rescreenings",
+        "over_enrollment": "over_enrollment_allowed",
+        "procedures_before_consent": "procedures_before_consent",
+    }
+
+
+class ConsentVersionIn(Assumed):
+    """One approved version of the informed consent form (edc/consent ConsentVersion)."""
+
+    version: Label
+    language: Code = "zh"
+    title: FreeText | None = None
+    approved_on: IsoDate | None = None
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
+    reconsent: Annotated[str, choice_of(("all_active", "on_treatment", "follow_up", "new_only"))] = "new_only"
+    order: Count | None = None
+
+
 class StudyFile(InputModel):
     study: StudyIn
+    enrollment: EnrollmentIn | None = None
     sites: list[SiteIn] | None = None
     arms: list[ArmIn] | None = None
     phases: list[PhaseIn] | None = None
@@ -323,6 +374,7 @@ class StudyFile(InputModel):
     criteria: list[CriterionIn] | None = None
     visits: list[VisitIn] | None = None
     endpoints: list[EndpointIn] | None = None
+    consent_versions: list[ConsentVersionIn] | None = None
 
 
 # --- the form registry --------------------------------------------------------------------------

@@ -72,3 +72,45 @@ class SubjectFactory(factory.django.DjangoModelFactory):
     screening_number = factory.Sequence(lambda n: f"SCR-{n:04d}")
     sex = "F"
     birth_date = "1961-05"
+
+
+# --- the subject journey (issue 17) ---------------------------------------------------------------
+# Built through the services with the console operator (user=None): tests of the doors call the
+# services as their users themselves.
+
+import datetime as _dt  # noqa: E402
+
+from edc.consent.models import ConsentVersion  # noqa: E402
+
+CONSENTED_AT = _dt.datetime(2025, 3, 1, 9, 0, tzinfo=_dt.UTC)
+
+
+class ConsentVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentVersion
+        django_get_or_create = ("study", "version", "language")
+
+    study = factory.SubFactory(StudyFactory)
+    version = "1.0"
+    language = "zh"
+    effective_from = _dt.date(2023, 1, 1)
+
+
+def screen_subject(
+    site: Site, *, user: object = None, consented_at: _dt.datetime | None = CONSENTED_AT, **values: object
+):
+    """A subject screened at `site` (and consented, unless `consented_at` is None)."""
+    from edc.consent import services as consent_services
+    from edc.subjects import services as subject_services
+
+    values.setdefault("sex", "F")
+    values.setdefault("birth_date", "1970")
+    if consented_at is not None:
+        values.setdefault("screening_date", consented_at.date())
+    subject = subject_services.subject_screen(user=user, study=site.study, site=site, **values)
+    if consented_at is not None:
+        version = ConsentVersionFactory(study=site.study)
+        consent_services.consent_sign(
+            user=user, subject=subject, version=version, signed_at=consented_at, obtained_by="Dr Wang"
+        )
+    return subject

@@ -107,3 +107,15 @@ class CursorPagination(pagination.CursorPagination):
         }
         size["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
         return [cursor, size]
+
+
+class ComputedRowsPagination(pagination.PageNumberPagination):
+    """Pages of rows computed in Python (no queryset to walk by cursor), numbered: `?page=`, `page_size`.
+
+    For reports whose rows are built per request (the re-consent list): the list is whole in memory,
+    so a page number is stable for the request that computed it.
+    """
+
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE

@@ -5,15 +5,21 @@ from rest_framework.routers import DefaultRouter
 import studies.api
 from edc.accounts.api import TokenObtainView
 from edc.api.docs import RedocView, SwaggerView
+from edc.consent import api as consent_api
+from edc.forms import api as forms_api
 from edc.outcomes import api as outcomes_api
 from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
 from edc.tumors import api as tumors_api
+from edc.visits import api as visits_api
 
 router = DefaultRouter()
 studies.api.register(router)
 subjects_api.register(router)
 safety_api.register(router)
+consent_api.register(router)
+forms_api.register(router)
+visits_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,7 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.translation import gettext
@@ -119,10 +119,56 @@ class ServiceAdminMixin:
         form.save_m2m()
         for formset in formsets:
             if issubclass(formset.model, AuditedModel):
-                raise NotImplementedError(
-                    "Inlines of audited models save through services; give the inline its write hooks."
-                )
+                inline = getattr(formset, "edc_inline", None)
+                if inline is None:
+                    raise ImproperlyConfigured(
+                        "Inlines of audited models save through services: base the inline on AuditedInline "
+                        "and give it its write hooks."
+                    )
+                self._save_audited_formset(request, form, formset, inline)
+                continue
             self.save_formset(request, form, formset, change=change)  # type: ignore[attr-defined]  # a ModelAdmin's
+
+    def _save_audited_formset(self, request: HttpRequest, form: Any, formset: Any, inline: Any) -> None:
+        """Each inline row is one service call: a new row created, a changed one updated with the page's
+        reason for change, a row ticked for removal voided with it (never deleted)."""
+        if getattr(formset, "edc_untouched", False):
+            return
+        parent = form.instance
+        reason = form.cleaned_data.get("reason") if hasattr(form, "cleaned_data") else None
+        model_fields = {f.name for f in formset.model._meta.concrete_fields}
+        fk_name = formset.fk.name
+        for row in formset.forms:
+            if not hasattr(row, "cleaned_data"):
+                continue
+            instance = row.instance
+            deleting = formset._should_delete_form(row)
+            if instance._state.adding:
+                if deleting or not row.has_changed():
+                    continue
+                skip = {fk_name, formset.model._meta.pk.name}
+                data = {
+                    name: row.cleaned_data[name]
+                    for name in row.fields
+                    if name in model_fields and name in row.cleaned_data and name not in skip
+                }
+                formset.new_objects.append(self.run_service(inline.create_record, request, parent, data))
+                continue
+            stored = formset.model._default_manager.get(pk=instance.pk)
+            version = row.cleaned_data.get("base_version") or stored.version
+            if deleting:
+                if reason is None:
+                    raise _Refused(
+                        ValidationError({"change_reason": [gettext("Say why the record is voided.")]})
+                    )
+                formset.deleted_objects.append(
+                    self.run_service(inline.void_record, request, stored, reason, version)
+                )
+                continue
+            changes = {name: row.cleaned_data[name] for name in row.changed_data if name in model_fields}
+            if changes:
+                saved = self.run_service(inline.update_record, request, stored, changes, reason, version)
+                formset.changed_objects.append((saved, list(changes)))
 
 
 class ScopedHistoryAdminMixin:
@@ -375,6 +421,106 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+# --- inlines of clinical data --------------------------------------------------------------------
+
+
+class AuditedInlineForm(forms.ModelForm):
+    """An inline row of an audited model: carries the version it was rendered with."""
+
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.fields["base_version"].initial = self.instance.version
+
+
+class AuditedInlineFormSet(forms.BaseInlineFormSet):
+    """A POST of the parent page without this inline's rows (no management form) leaves the rows as
+    they are: a client that writes only the parent's fields does not touch its inlines."""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        prefix = kwargs.get("prefix") or type(self).get_default_prefix()
+        self.edc_untouched = data is not None and f"{prefix}-TOTAL_FORMS" not in data
+        super().__init__(None if self.edc_untouched else data, *args, **kwargs)
+        # What the admin's change message reads (formset.save() sets them for other formsets).
+        self.new_objects: list[Any] = []
+        self.changed_objects: list[Any] = []
+        self.deleted_objects: list[Any] = []
+
+    def is_valid(self) -> bool:
+        return True if self.edc_untouched else super().is_valid()
+
+
+class AuditedInlineMixin:
+    """The write hooks of an inline of an audited model, in the shape of AuditedModelAdmin's.
+
+    The parent page saves each row through them (ServiceAdminMixin._save_audited_formset): a new row
+    with `create_record(request, parent, data)`, a changed one with `update_record(request, instance,
+    changes, reason, version)` and the page's reason for change, a row ticked "Void" with
+    `void_record(request, instance, reason, version)`. Roles decide what a user may do, as for the
+    parent: view where they read, add, change and void where they enter data.
+    """
+
+    form = AuditedInlineForm
+    formset = AuditedInlineFormSet
+    extra = 0
+    model: Any
+
+    def create_record(self, request: HttpRequest, parent: Any, data: dict[str, Any]) -> AuditedModel:
+        raise NotImplementedError(f"{type(self).__name__} names no create service.")
+
+    def update_record(
+        self,
+        request: HttpRequest,
+        instance: Any,
+        changes: dict[str, Any],
+        reason: ChangeReason | None,
+        version: int,
+    ) -> AuditedModel:
+        raise NotImplementedError(f"{type(self).__name__} names no update service.")
+
+    def void_record(
+        self, request: HttpRequest, instance: Any, reason: ChangeReason, version: int
+    ) -> AuditedModel:
+        raise NotImplementedError(f"{type(self).__name__} names no void service.")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        formset.edc_inline = self
+        return formset
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return scope(super().get_queryset(request), request.user).filter(voided_at__isnull=True)  # type: ignore[misc]
+
+    def _may_write(self, request: HttpRequest, obj: Any) -> bool:
+        if not _cached_capability(request, Capability.ENTER_DATA) or _on_history_page(request):
+            return False
+        site_ = getattr(obj, "site", None)
+        return site_ is None or has_capability(request.user, Capability.ENTER_DATA, site=site_)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _cached_capability(request, Capability.READ)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The inline's "Delete" box voids the row (with the page's reason), it never deletes.
+        return self._may_write(request, obj)
+
+
+class AuditedTabularInline(AuditedInlineMixin, admin.TabularInline):
+    pass
+
+
+class AuditedStackedInline(AuditedInlineMixin, admin.StackedInline):
+    pass
+
+
 # --- memberships ---------------------------------------------------------------------------------
 
 
@@ -466,7 +612,11 @@ class MembershipAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryA
 # Re-exported for apps that register their own admins.
 __all__ = [
     "AuditedAdminForm",
+    "AuditedInlineForm",
+    "AuditedInlineMixin",
     "AuditedModelAdmin",
+    "AuditedStackedInline",
+    "AuditedTabularInline",
     "ScopedHistoryAdminMixin",
     "ServiceAdminMixin",
     "ServiceForm",

@@ -285,8 +285,11 @@ def record_bulk_create(instances: Sequence[M], *, user: Any, batch_size: int | N
         _refuse_system_changes(instance, _system_values_set(instance), allowed=frozenset())
         check_not_locked(instance)
         instance.version = 1
+        # A related object given as an instance is not looked up again (one query per key per
+        # record otherwise); the database's foreign keys still guard the INSERT.
+        given = [f.name for f in model._meta.concrete_fields if f.is_relation and f.is_cached(instance)]
         try:
-            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.full_clean(exclude=given, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors.setdefault(f"{index}.{field}", []).extend(messages)

@@ -22,6 +22,16 @@ How a criterion is decided:
   the data cannot. A criterion without a rule takes the answer as it is.
 - The outcome is `ineligible` as soon as one inclusion is not met or one exclusion is met,
   `eligible` only when every inclusion is met and every exclusion not met, else `needs_review`.
+
+The screening forms' items that the case format did not carry (disease baseline, prior therapies,
+medical history, medications, consent, the pregnancy test's specimen; docs/journey.md) are
+"extension" items. One rule applies to them: an extension item that is not recorded (a history
+section whose explicit question is unanswered, an empty item of the disease baseline) makes the
+rule parts that read it review parts, answered only by the investigator (a confirmation, or
+`confirm_unstructured`), never a silent pass. A history section that is recorded states the
+patient's whole history of its categories, as the case format's `dates` do: a category without a
+row did not happen. Dates known only in part (a partial date: 2019, 2019-05) count as the range of
+days they may be, like an age from a birth year: a limit that the range straddles needs review.
 """
 
 from __future__ import annotations
@@ -33,9 +43,21 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from edc.core.labs import LabValue
+from edc.core.partial_dates import PartialDate
 from edc.core.units import UnitError, convert, normalize_unit, to_decimal
 from edc.core.within import is_within as is_within  # "within N" read one way; re-exported from here
-from edc.eligibility.rules import OP_WORDS, UPROT_ORDER, field_spec, format_number, parse_interval
+from edc.eligibility.rules import (
+    CASE_EVENTS,
+    CONDITION_EVENT_PREFIX,
+    OP_WORDS,
+    UPROT_ORDER,
+    event_words,
+    field_spec,
+    format_number,
+    parse_interval,
+)
+from edc.forms import codes
 
 INCLUSION = "inclusion"
 EXCLUSION = "exclusion"
@@ -63,20 +85,102 @@ class Subject:
     sex: str | None = None  # "M" | "F"
 
 
-@dataclass(frozen=True)
-class LabResult:
-    test: str
-    value: Decimal | str  # str for the urine protein dipstick
-    unit: str | None = None
-    lln: Decimal | None = None  # in the unit of `value`
-    uln: Decimal | None = None
-    date: date | None = None
+# The one lab value of the system (edc/core/labs.py); the engine's former name for it.
+LabResult = LabValue
 
 
 @dataclass(frozen=True)
 class PregnancyTest:
     result: str  # negative | positive | not_applicable
     date: date | None = None
+    specimen: str | None = None  # URINE | SERUM; extension item (None: not recorded)
+
+
+@dataclass(frozen=True)
+class DiseaseBaseline:
+    """The disease baseline form (BD). Every item None is not recorded.
+
+    `surgery` and `recurrence` are the form's explicit answers (was there one?): False means none,
+    so the event did not happen; True with its date.
+    """
+
+    primary_site: str | None = None
+    histology: str | None = None
+    histology_confirmation: str | None = None
+    setting: str | None = None
+    measurable: bool | None = None
+    hpv_status: str | None = None
+    hpv_method: str | None = None
+    diagnosis: PartialDate | None = None
+    surgery: bool | None = None
+    surgery_date: PartialDate | None = None
+    surgery_type: str | None = None
+    neck_dissection: bool | None = None
+    recurrence: bool | None = None
+    recurrence_date: PartialDate | None = None
+    recurrence_confirmation: str | None = None
+    recurrence_imaging_count: int | None = None
+    metastasis_excluded: bool | None = None
+    metastasis_method: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorTherapy:
+    """One prior anticancer agent (form PT): its class (codes.PRIOR_CLASSES), dates, outcome."""
+
+    agent_class: str
+    start: PartialDate | None = None
+    last_dose: PartialDate | None = None
+    ongoing: bool | None = False
+    setting: str | None = None
+    cycles: int | None = None
+    progression: bool | None = None
+    toxicity_recovered: bool | None = None
+    toxicity_grade: int | None = None  # the worst toxicity left, in `toxicity_ctcae`'s grading
+    toxicity_ctcae: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorTherapies:
+    """Form PT with its explicit answer: `answered` means the rows are the whole history."""
+
+    answered: bool = True
+    rows: tuple[PriorTherapy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition:
+    category: str  # codes.CONDITION_CATEGORIES
+    onset: PartialDate | None = None
+    end: PartialDate | None = None
+    ongoing: bool | None = None
+
+
+@dataclass(frozen=True)
+class Conditions:
+    answered: bool = True
+    rows: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Medication:
+    category: str  # codes.MEDICATION_CATEGORIES
+    start: PartialDate | None = None
+    stop: PartialDate | None = None
+    ongoing: bool | None = None
+
+
+@dataclass(frozen=True)
+class Medications:
+    """Form CM with its explicit answers, one per topic (codes.MEDICATION_TOPICS).
+
+    An answered topic without a row: none, over the `window_days` before the first dose the
+    answers cover (None: the whole history).
+    """
+
+    answered: frozenset[str] = frozenset(codes.MEDICATION_TOPICS)
+    window_days: int | None = None
+    rows: tuple[Medication, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,11 +189,20 @@ class Patient:
     ecog: int | None = None
     weight_kg: Decimal | None = None
     height_cm: Decimal | None = None
-    labs: tuple[LabResult, ...] = ()
-    dates: Mapping[str, date] = field(default_factory=dict)
+    labs: tuple[LabValue, ...] = ()
+    # Events given as dates (the case format's `dates`, a whole history); the history sections
+    # below give the same events from their rows.
+    dates: Mapping[str, date | PartialDate] = field(default_factory=dict)
     pregnancy_test: PregnancyTest | None = None
     confirmations: Mapping[str, str] = field(default_factory=dict)  # key -> "met" | "not_met"
     confirm_unstructured: bool = False
+    # Extension (docs/journey.md). None: not recorded, except that without a section the events
+    # of `dates` keep the case format's reading (an event not listed did not happen).
+    consent_date: date | None = None
+    disease: DiseaseBaseline | None = None
+    prior_therapies: PriorTherapies | None = None
+    conditions: Conditions | None = None
+    medications: Medications | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +354,7 @@ def _evaluate_criterion(
 
 def _eval(node: Mapping[str, Any], context: _Context, positive: bool) -> _Tri:
     if "field" in node:
-        return _compare(node, context)
+        return _compare(node, context, positive)
     if "review" in node:
         return _review(node["review"], context, positive)
     if "not" in node:
@@ -295,13 +408,27 @@ class _False(Exception):
     """The comparison is false whatever the limit (an interval from an event that did not happen)."""
 
 
-def _compare(node: Mapping[str, Any], context: _Context) -> _Tri:
+class _NotRecorded(Exception):
+    """An extension item not recorded: the part is the investigator's to judge (a review part)."""
+
+
+class _AbsentWithin(Exception):
+    """No event recorded, but the answer covers only the last `days` before the first dose."""
+
+    def __init__(self, message: str, days: int) -> None:
+        super().__init__(message)
+        self.days = days
+
+
+def _compare(node: Mapping[str, Any], context: _Context, positive: bool) -> _Tri:
     spec = field_spec(node["field"])
     if spec is None:
         return _Tri(None, (f"unknown field {node['field']!r}",))
     try:
         if spec.kind == "interval":
             observed = _interval(node, context)
+        elif spec.extension:
+            observed = _extension(node, spec, context)
         elif spec.name == "age":
             observed = _age(node, context)
         elif spec.name == "sex":
@@ -321,6 +448,8 @@ def _compare(node: Mapping[str, Any], context: _Context) -> _Tri:
         return _Tri(None, (str(exc),))
     except _False as exc:
         return _Tri(False, (str(exc),))
+    except _NotRecorded as exc:
+        return _review(f"{exc} not recorded", context, positive)
     except UnitError as exc:
         return _Tri(None, (f"{spec.label}: {exc}",))
 
@@ -484,23 +613,321 @@ def _pregnancy(node: Mapping[str, Any], context: _Context) -> _Observed:
     return _Observed([test.result], None, f"pregnancy test {test.result}{dated}")
 
 
+Span = tuple[date, date]  # the first and last day an event may have been on
+
+
+def _span(value: date | PartialDate) -> Span:
+    if isinstance(value, PartialDate):
+        return (value.earliest(), value.latest())
+    return (value, value)
+
+
+def _latest(spans: list[Span]) -> Span:
+    return (max(s[0] for s in spans), max(s[1] for s in spans))
+
+
+def _earliest(spans: list[Span]) -> Span:
+    return (min(s[0] for s in spans), min(s[1] for s in spans))
+
+
+def _span_text(span: Span) -> str:
+    if span[0] == span[1]:
+        return span[0].isoformat()
+    return f"{span[0].isoformat()}..{span[1].isoformat()}"
+
+
+def _event(name: str, context: _Context) -> Span | None:
+    """When the event happened (a span of days), or None when it did not happen.
+
+    Raises _NotRecorded when the form that would say is not recorded, _AbsentWithin when the
+    medication answers cover only a window before the first dose.
+    """
+    patient, as_of = context.patient, context.as_of
+    if name == "first_dose":
+        return (as_of, as_of)
+    if name in patient.dates:
+        return _span(patient.dates[name])
+    if name in ("diagnosis", "surgery", "recurrence"):
+        return _disease_event(name, patient.disease)
+    if name in ("prior_pd1_first_dose", "prior_pd1_last_dose", "last_anticancer_therapy"):
+        return _prior_event(name, patient.prior_therapies, as_of)
+    if name in codes.MEDICATION_EVENTS:
+        return _medication_event(name, patient.medications, as_of)
+    if name.startswith(CONDITION_EVENT_PREFIX):
+        return _condition_event(name[len(CONDITION_EVENT_PREFIX) :], patient.conditions, as_of)
+    return None
+
+
+def _disease_event(name: str, disease: DiseaseBaseline | None) -> Span | None:
+    if disease is None:
+        return None  # the case format's reading: the event is in `dates` or did not happen
+    if name == "diagnosis":
+        if disease.diagnosis is None:
+            raise _NotRecorded("the date of diagnosis")
+        return _span(disease.diagnosis)
+    happened = disease.surgery if name == "surgery" else disease.recurrence
+    when = disease.surgery_date if name == "surgery" else disease.recurrence_date
+    if happened is None:
+        raise _NotRecorded(f"whether there was a {name}")
+    if not happened:
+        return None
+    if when is None:
+        raise _NotRecorded(f"the date of {name}")
+    return _span(when)
+
+
+def _prior_event(name: str, history: PriorTherapies | None, as_of: date) -> Span | None:
+    if history is None:
+        return None
+    if not history.answered:
+        raise _NotRecorded("prior anticancer therapy")
+    if name == "last_anticancer_therapy":
+        rows = list(history.rows)
+    else:
+        if any(r.agent_class == "UNKNOWN" for r in history.rows):
+            raise _NotRecorded("the class of a prior anticancer therapy")
+        rows = [r for r in history.rows if r.agent_class == "PD1"]
+    if not rows:
+        return None
+    if name == "prior_pd1_first_dose":
+        if any(r.start is None for r in rows):
+            raise _NotRecorded("the start of a prior PD-1 therapy")
+        return _earliest([_span(r.start) for r in rows if r.start is not None])
+    spans = []
+    for r in rows:
+        if r.ongoing:
+            spans.append((as_of, as_of))
+        elif r.last_dose is not None:
+            spans.append(_span(r.last_dose))
+        else:
+            raise _NotRecorded("the last dose of a prior anticancer therapy")
+    return _latest(spans)
+
+
+def _medication_event(name: str, meds: Medications | None, as_of: date) -> Span | None:
+    topic = codes.MEDICATION_EVENTS[name]
+    if meds is None:
+        if name in CASE_EVENTS:
+            return None  # the case format's reading of `dates`
+        raise _NotRecorded(codes.MEDICATION_CATEGORIES[codes.MEDICATION_TOPICS[topic][0]].lower())
+    if topic not in meds.answered:
+        raise _NotRecorded(f"whether the patient had any {event_words(name).removeprefix('last ')}")
+    rows = [m for m in meds.rows if m.category in codes.MEDICATION_TOPICS[topic]]
+    if not rows:
+        if meds.window_days is not None:
+            raise _AbsentWithin(
+                f"no {event_words(name).removeprefix('last ')} in the {meds.window_days} days "
+                "the answer covers",
+                meds.window_days,
+            )
+        return None
+    spans = []
+    for m in rows:
+        if m.ongoing:
+            spans.append((as_of, as_of))
+        elif m.stop is not None:
+            spans.append(_span(m.stop))
+        elif m.start is not None:
+            # A single administration (a vaccine), or an end not recorded while not ongoing.
+            spans.append(_span(m.start) if m.ongoing is False else (_span(m.start)[0], as_of))
+        else:
+            raise _NotRecorded(f"the dates of a {event_words(name).removeprefix('last ')}")
+    return _latest(spans)
+
+
+def _condition_rows(category: str, conditions: Conditions | None) -> list[Condition]:
+    label = codes.CONDITION_CATEGORIES.get(category, category).split(" (")[0].lower()
+    if conditions is None or not conditions.answered:
+        raise _NotRecorded(f"the medical history ({label})")
+    return [c for c in conditions.rows if c.category == category]
+
+
+def _condition_event(category: str, conditions: Conditions | None, as_of: date) -> Span | None:
+    rows = _condition_rows(category, conditions)
+    if not rows:
+        return None
+    spans = []
+    for c in rows:
+        last = c.end or c.onset
+        if c.ongoing:
+            spans.append((as_of, as_of))
+        elif last is None:
+            raise _NotRecorded(f"the dates of {event_words(CONDITION_EVENT_PREFIX + category)}")
+        elif c.ongoing is None:
+            spans.append((_span(last)[0], as_of))
+        else:
+            spans.append(_span(last))
+    return _latest(spans)
+
+
 def _interval(node: Mapping[str, Any], context: _Context) -> _Observed:
     start, end = parse_interval(node["field"])  # type: ignore[misc]
-    dates = dict(context.patient.dates)
-    dates["first_dose"] = context.as_of
-    words = {e: e.replace("_", " ").replace("pd1", "PD-1") for e in (start, end)}
-    missing = [e for e in (start, end) if e not in dates]
+    words = {e: event_words(e) for e in (start, end)}
+    spans: dict[str, Span] = {}
+    missing = []
+    for event in (start, end):
+        try:
+            found = _event(event, context)
+        except _AbsentWithin as absent:
+            limit = to_decimal(node["value"])
+            unit = node.get("unit") or "days"
+            limit_days = limit if normalize_unit(unit) == "days" else convert(limit, unit, "days")
+            if node["op"] == "within" and limit_days <= absent.days:
+                raise _False(str(absent)) from None
+            raise _NotRecorded(f"{words[event]} before the {absent.days} days the answer covers") from None
+        if found is None:
+            missing.append(event)
+        else:
+            spans[event] = found
     if missing:
         raise _False(f"no {' and no '.join(words[e] for e in missing)} in the patient's history")
-    days = (dates[end] - dates[start]).days
-    shown = f"{words[start]} {dates[start].isoformat()} to {words[end]} {dates[end].isoformat()}: {days} days"
+    low = (spans[end][0] - spans[start][1]).days
+    high = (spans[end][1] - spans[start][0]).days
+    days = f"{low} days" if low == high else f"{low}–{high} days"
+    shown = f"{words[start]} {_span_text(spans[start])} to {words[end]} {_span_text(spans[end])}: {days}"
     unit = node.get("unit") or "days"
-    if normalize_unit(unit) != "days":
-        shown += f" = {show(convert(days, 'days', unit))} {unit}"
-    return _Observed([Decimal(days)], "days", shown)
+    if normalize_unit(unit) != "days" and low == high:
+        shown += f" = {show(convert(low, 'days', unit))} {unit}"
+    candidates = sorted({Decimal(low), Decimal(high)})
+    return _Observed(candidates, "days", shown)
 
 
-def _latest_lab(code: str, context: _Context) -> LabResult:
+# ---------------------------------------------------------------------------------------------
+# Extension items
+
+
+def _yn(value: bool | None) -> str | None:
+    return None if value is None else (codes.YES if value else codes.NO)
+
+
+_DISEASE_ITEMS = {
+    "primary_site": "primary_site",
+    "histology": "histology",
+    "histology_confirmation": "histology_confirmation",
+    "disease_setting": "setting",
+    "measurable_disease": "measurable",
+    "hpv_status": "hpv_status",
+    "hpv_method": "hpv_method",
+    "surgery_type": "surgery_type",
+    "neck_dissection": "neck_dissection",
+    "recurrence_confirmation": "recurrence_confirmation",
+    "recurrence_imaging_count": "recurrence_imaging_count",
+    "metastasis_excluded": "metastasis_excluded",
+    "metastasis_method": "metastasis_method",
+}
+
+
+def _extension(node: Mapping[str, Any], spec: Any, context: _Context) -> _Observed:
+    patient = context.patient
+    label = spec.label
+    if spec.source == "disease":
+        disease = patient.disease
+        value = getattr(disease, _DISEASE_ITEMS[spec.name]) if disease is not None else None
+        if value is None:
+            raise _NotRecorded(label)
+        if isinstance(value, bool):
+            value = _yn(value)
+        if spec.kind == "integer":
+            return _Observed([Decimal(value)], None, f"{label} {value}")
+        return _Observed([value], None, f"{label} {value}")
+    if spec.source == "consent":
+        return _consent(patient, label)
+    if spec.source == "pregnancy":
+        test = patient.pregnancy_test
+        if test is None:
+            raise _Unknown("no pregnancy test")
+        if test.specimen is None:
+            raise _NotRecorded(label)
+        return _Observed([test.specimen], None, f"{label} {test.specimen}")
+    if spec.source == "prior":
+        return _prior_item(node, spec, patient.prior_therapies)
+    if spec.source == "condition":
+        rows = _condition_rows(spec.key, patient.conditions)
+        if not rows:
+            return _Observed(["NONE"], None, f"no {label} recorded")
+        if any(c.ongoing for c in rows):
+            return _Observed(["ONGOING"], None, f"{label}: ongoing")
+        if any(c.ongoing is None for c in rows):
+            return _Observed(["PAST", "ONGOING"], None, f"{label}: recorded, ongoing or not not recorded")
+        return _Observed(["PAST"], None, f"{label}: past")
+    raise _Unknown(f"unknown field {spec.name!r}")
+
+
+def _consent(patient: Patient, label: str) -> _Observed:
+    if patient.consent_date is None:
+        raise _NotRecorded("the date of consent")
+    dated = [lab.date for lab in patient.labs if lab.date is not None]
+    if patient.pregnancy_test is not None and patient.pregnancy_test.date is not None:
+        dated.append(patient.pregnancy_test.date)
+    consent = patient.consent_date.isoformat()
+    if not dated:
+        return _Observed([codes.YES], None, f"consent {consent}, no dated screening procedure")
+    first = min(dated)
+    answer = codes.YES if patient.consent_date <= first else codes.NO
+    return _Observed([answer], None, f"consent {consent}, first screening procedure {first.isoformat()}")
+
+
+def _prior_item(node: Mapping[str, Any], spec: Any, history: PriorTherapies | None) -> _Observed:
+    if history is None or not history.answered:
+        raise _NotRecorded("prior anticancer therapy")
+    rows = history.rows
+    name, key = spec.name, spec.key
+    if name == "prior_ongoing":
+        if any(r.ongoing is None for r in rows):
+            raise _NotRecorded("whether a prior therapy is ongoing")
+        answer = _yn(any(r.ongoing for r in rows))
+        return _Observed([answer], None, f"{spec.label}: {answer}")
+    if name == "prior_toxicity_unrecovered":
+        if any(r.toxicity_recovered is False for r in rows):
+            return _Observed([codes.YES], None, "a prior therapy's toxicity has not recovered")
+        if any(r.toxicity_recovered is None for r in rows):
+            raise _NotRecorded("whether the toxicity of a prior therapy has recovered")
+        return _Observed([codes.NO], None, "the toxicities of every prior therapy recovered")
+    if name.startswith("prior_setting:"):
+        if any(r.setting == key for r in rows):
+            return _Observed([codes.YES], None, f"{spec.label}: yes")
+        if any(r.setting is None for r in rows):
+            raise _NotRecorded("the setting of a prior therapy")
+        return _Observed([codes.NO], None, f"{spec.label}: no")
+    # Families about one class: rows of another class that might be it leave it not recorded.
+    if any(r.agent_class == "UNKNOWN" or (r.agent_class == "NON_PD1" and key != "PD1") for r in rows):
+        raise _NotRecorded("the class of a prior anticancer therapy")
+    mine = [r for r in rows if r.agent_class == key]
+    if name.startswith("prior:"):
+        answer = codes.YES if mine else codes.NO
+        return _Observed([answer], None, f"{spec.label}: {'yes' if mine else 'none'}")
+    if name.startswith("prior_cycles:"):
+        if any(r.cycles is None for r in mine):
+            raise _NotRecorded(f"the cycles of prior {key}")
+        total = sum(r.cycles or 0 for r in mine)
+        return _Observed([Decimal(total)], None, f"{total} cycles of prior {key}")
+    if name.startswith("prior_progression:"):
+        if any(r.progression for r in mine):
+            return _Observed([codes.YES], None, f"progression on prior {key}")
+        if any(r.progression is None for r in mine):
+            raise _NotRecorded(f"whether prior {key} ended in progression")
+        return _Observed([codes.NO], None, f"no progression recorded on prior {key}")
+    # prior_toxicity_grade:<class>
+    version = node.get("ctcae")
+    grades = []
+    for r in mine:
+        grade = r.toxicity_grade
+        if grade is None and r.toxicity_recovered:
+            grade = 0
+        if grade is None:
+            raise _NotRecorded(f"the residual toxicity grade of prior {key}")
+        if version and grade > 0 and r.toxicity_ctcae != version:
+            raise _Unknown(
+                f"prior {key} toxicity graded by CTCAE {r.toxicity_ctcae or '(version not recorded)'}; "
+                f"the criterion reads CTCAE {version}"
+            )
+        grades.append(grade)
+    worst = max(grades, default=0)
+    graded = f" (CTCAE {version})" if version else ""
+    return _Observed([Decimal(worst)], None, f"worst residual toxicity of prior {key}: grade {worst}{graded}")
+
+
+def _latest_lab(code: str, context: _Context) -> LabValue:
     labs = [lab for lab in context.patient.labs if lab.test == code]
     # A result after the first dose is not a screening result.
     usable = [lab for lab in labs if lab.date is None or lab.date <= context.as_of]

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from edc.core.units import UnitError, compatible, normalize_unit
+from edc.forms import codes
 
 OPS = ("<", "<=", ">=", ">", "==", "in", "between", "within")
 OP_WORDS = {"<": "<", "<=": "≤", ">=": "≥", ">": ">", "==": "=", "within": "within"}
@@ -30,7 +31,9 @@ WITHIN_IS_INCLUSIVE = True
 REFS = ("ULN", "LLN")
 WITHIN_ANCHORS = ("first_dose", "enrollment")
 
-EVENTS = (
+# The events of the case format's `dates` (its whole history: an event it does not list did not
+# happen), then the events the extension's history sections add (docs/journey.md).
+CASE_EVENTS = (
     "diagnosis",
     "surgery",
     "recurrence",
@@ -40,6 +43,14 @@ EVENTS = (
     "last_growth_factor",
     "last_immunosuppressant",
     "last_live_vaccine",
+)
+CONDITION_EVENT_PREFIX = "condition:"
+EVENTS = (
+    *CASE_EVENTS,
+    "last_investigational_drug",
+    "last_transfusion",
+    # The latest date a condition of the category was present (ongoing: the first dose itself).
+    *(f"{CONDITION_EVENT_PREFIX}{category}" for category in codes.NAMED_CONDITIONS),
     "first_dose",
 )
 
@@ -60,6 +71,11 @@ class FieldSpec:
     codes: tuple[str, ...] = ()
     low: int | None = None
     high: int | None = None
+    # Extension items (docs/journey.md): when not recorded, the parts that read them are the
+    # investigator's to judge (like a review part), not missing data.
+    extension: bool = False
+    source: str = ""  # where the engine reads it: disease, prior, condition, consent, pregnancy
+    key: str = ""  # the class, setting or category a family field is about
 
 
 def _lab(code: str, unit: str | None, kind: str = "number", label: str | None = None) -> FieldSpec:
@@ -100,8 +116,93 @@ FIELDS: dict[str, FieldSpec] = {
     "UPROT24H": _lab("UPROT24H", "mg/24h", label="24-hour urine protein"),
 }
 
+
+def _code(
+    name: str, label: str, values: tuple[str, ...], source: str, key: str = "", kind: str = "code"
+) -> FieldSpec:
+    return FieldSpec(name, kind, label, codes=values, extension=True, source=source, key=key)
+
+
+def _count(name: str, label: str, source: str, key: str = "", high: int = 1000) -> FieldSpec:
+    return FieldSpec(name, "integer", label, low=0, high=high, extension=True, source=source, key=key)
+
+
+YN = codes.YES_NO
+# The items of the screening forms that the case format did not carry (docs/journey.md).
+EXTENSION_FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        _code("primary_site", "primary site", tuple(codes.PRIMARY_SITES), "disease"),
+        _code("histology", "histology", tuple(codes.HISTOLOGIES), "disease"),
+        _code(
+            "histology_confirmation",
+            "how histology was confirmed",
+            tuple(codes.HISTOLOGY_CONFIRMATION),
+            "disease",
+        ),
+        _code("disease_setting", "disease setting", tuple(codes.DISEASE_SETTINGS), "disease"),
+        _code("measurable_disease", "measurable disease (RECIST 1.1)", YN, "disease"),
+        _code("hpv_status", "HPV status", tuple(codes.HPV_STATUS), "disease"),
+        _code("hpv_method", "HPV test method", tuple(codes.HPV_METHODS), "disease"),
+        _code("surgery_type", "type of surgery", tuple(codes.SURGERY_TYPES), "disease"),
+        _code("neck_dissection", "neck lymph node dissection", YN, "disease"),
+        _code(
+            "recurrence_confirmation",
+            "how recurrence was confirmed",
+            tuple(codes.RECURRENCE_CONFIRMATION),
+            "disease",
+        ),
+        _count("recurrence_imaging_count", "imaging exams confirming recurrence", "disease", high=50),
+        _code("metastasis_excluded", "distant metastasis ruled out", YN, "disease"),
+        _code(
+            "metastasis_method",
+            "how distant metastasis was ruled out",
+            tuple(codes.METASTASIS_METHODS),
+            "disease",
+        ),
+        _code("consent_before_procedures", "consent signed before every screening procedure", YN, "consent"),
+        _code("pregnancy_test_specimen", "pregnancy test specimen", codes.PREGNANCY_SPECIMENS, "pregnancy"),
+        _code("prior_ongoing", "prior anticancer therapy ongoing", YN, "prior"),
+        _code("prior_toxicity_unrecovered", "toxicity of a prior therapy not recovered", YN, "prior"),
+        *(
+            _code(f"prior:{c}", f"prior {label}", YN, "prior", key=c)
+            for c, label in codes.PRIOR_CLASSES.items()
+            if c in codes.NAMED_PRIOR_CLASSES
+        ),
+        *(
+            _count(f"prior_cycles:{c}", f"cycles of prior {c}", "prior", key=c)
+            for c in codes.NAMED_PRIOR_CLASSES
+        ),
+        *(
+            _code(f"prior_progression:{c}", f"progression on prior {c}", YN, "prior", key=c)
+            for c in codes.NAMED_PRIOR_CLASSES
+        ),
+        *(
+            _count(
+                f"prior_toxicity_grade:{c}",
+                f"worst residual toxicity grade of prior {c}",
+                "prior",
+                key=c,
+                high=5,
+            )
+            for c in codes.NAMED_PRIOR_CLASSES
+        ),
+        *(
+            _code(f"prior_setting:{s}", f"prior therapy in the {label.lower()} setting", YN, "prior", key=s)
+            for s, label in codes.PRIOR_SETTINGS.items()
+            if s != "OTHER"
+        ),
+        *(
+            _code(f"condition:{c}", label.lower(), codes.CONDITION_STATES, "condition", key=c)
+            for c, label in codes.CONDITION_CATEGORIES.items()
+            if c in codes.NAMED_CONDITIONS
+        ),
+    )
+}
+TOXICITY_GRADE_PREFIX = "prior_toxicity_grade:"
+
 INTERVAL_PREFIX = "interval:"
-COMPARISON_KEYS = {"field", "op", "value", "unit", "ref", "within"}
+COMPARISON_KEYS = {"field", "op", "value", "unit", "ref", "within", "ctcae"}
 COMBINATORS = ("all", "any", "not", "review")
 
 
@@ -111,6 +212,8 @@ def field_spec(name: str) -> FieldSpec | None:
         return None
     if name in FIELDS:
         return FIELDS[name]
+    if name in EXTENSION_FIELDS:
+        return EXTENSION_FIELDS[name]
     events = parse_interval(name)
     if events is None:
         return None
@@ -136,8 +239,15 @@ def parse_interval(name: str) -> tuple[str, str] | None:
     return start, end
 
 
-def _event_words(event: str) -> str:
+def event_words(event: str) -> str:
+    """An event in words: "prior PD-1 last dose", "myocardial infarction"."""
+    if event.startswith(CONDITION_EVENT_PREFIX):
+        category = event[len(CONDITION_EVENT_PREFIX) :]
+        return codes.CONDITION_CATEGORIES.get(category, category).split(" (")[0].lower()
     return event.replace("_", " ").replace("pd1", "PD-1")
+
+
+_event_words = event_words
 
 
 def _join(path: str, key: str) -> str:
@@ -239,6 +349,12 @@ def _validate_comparison(node: dict, path: str, errors: list[str]) -> None:
     _validate_value(node, spec, op, path, errors)
     _validate_unit(node, spec, path, errors)
     _validate_within(node, spec, path, errors)
+    ctcae = node.get("ctcae")
+    if ctcae is not None:
+        if not spec.name.startswith(TOXICITY_GRADE_PREFIX):
+            errors.append(f"{_join(path, 'ctcae')}: applies only to prior_toxicity_grade:<class> fields")
+        elif not isinstance(ctcae, str) or not ctcae.strip():
+            errors.append(f'{_join(path, "ctcae")}: the CTCAE version the grades are read in, e.g. "4.03"')
 
 
 def _validate_value(node: dict, spec: FieldSpec, op: str, path: str, errors: list[str]) -> None:
@@ -433,4 +549,6 @@ def _describe_comparison(node: dict) -> str:
     if isinstance(within, dict):
         before = str(within.get("before", "")).replace("_", " ")
         text += f" (within {within.get('days')} days before {before})"
+    if node.get("ctcae"):
+        text += f" (CTCAE {node['ctcae']})"
     return text

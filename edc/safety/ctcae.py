@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from edc.core.labs import LabValue
 from edc.core.units import UnitError, convert, dimension, normalize_unit
 
 VERSION: Final = "5.0"
@@ -255,6 +256,20 @@ class GradeResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"grade": self.grade, "criterion": self.criterion, "reason": self.reason}
+
+
+def lab_request(
+    term: str, lab: LabValue, baseline: LabValue | None = None, **qualifiers: Any
+) -> GradingRequest:
+    """A grading request for one stored lab result (the system's one lab value, edc/core/labs.py):
+    its value, unit, LLN and ULN, and the patient's baseline of the same test in the same unit."""
+    base = None
+    if baseline is not None and isinstance(baseline.value, Decimal):
+        same_unit = baseline.unit is None or lab.unit is None or baseline.unit == lab.unit
+        base = baseline.value if same_unit else baseline.in_unit(lab.unit)  # type: ignore[arg-type]
+    return GradingRequest(
+        term=term, value=lab.value, unit=lab.unit, lln=lab.lln, uln=lab.uln, baseline_value=base, **qualifiers
+    )
 
 
 def request_from_case(case: Mapping[str, Any]) -> GradingRequest:

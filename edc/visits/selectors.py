@@ -1,14 +1,23 @@
-"""Reads for the visit schedule: a study's visit definitions as the pure engine's specs."""
+"""Reads for the visit schedule: a study's visit definitions as the pure engine's specs (the one
+place both `schedule_preview` and `schedule_rebuild` build them), and a subject's anchor dates."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
-from edc.visits.schedule import ScheduleParams, VisitDefinitionSpec
+from edc.visits.schedule import ScheduleParams, SubjectDates, VisitDefinitionSpec
 from studies.models import Study, VisitDefinition
 from studies.selectors import study_lookup
 
-__all__ = ["study_lookup", "study_schedule_params", "study_visit_specs", "visit_spec_from_row"]
+__all__ = [
+    "study_lookup",
+    "study_schedule_params",
+    "study_visit_specs",
+    "subject_dates",
+    "visit_spec_from_row",
+]
 
 
 def visit_spec_from_row(row: VisitDefinition) -> VisitDefinitionSpec:
@@ -33,11 +42,29 @@ def visit_spec_from_row(row: VisitDefinition) -> VisitDefinitionSpec:
     )
 
 
-def study_visit_specs(study: Study) -> list[VisitDefinitionSpec]:
-    """The study's visit definitions, in definition order."""
-    rows = study.visit_definitions.select_related("phase")
+def study_visit_specs(
+    study: Study, rows: Iterable[VisitDefinition] | None = None
+) -> list[VisitDefinitionSpec]:
+    """The study's visit definitions, in definition order (`rows`: already read by the caller)."""
+    if rows is None:
+        rows = study.visit_definitions.select_related("phase")
     specs = [visit_spec_from_row(row) for row in rows]
     return sorted(specs, key=lambda s: (s.order, s.code))
+
+
+def subject_dates(subject: Any) -> SubjectDates:
+    """The subject's anchor dates as the schedule engine reads them.
+
+    The first dose is the planned one until the visits issue records the actual first dose; the
+    consent date is the first signed consent's day at the subject's site.
+    """
+    from edc.consent.selectors import first_consent_date
+
+    return SubjectDates(
+        consent=first_consent_date(subject),
+        enrollment=subject.enrollment_date,
+        first_dose=subject.planned_first_dose,
+    )
 
 
 def study_schedule_params(study: Study, *, horizon: dt.date | None = None) -> ScheduleParams:

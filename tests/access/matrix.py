@@ -96,12 +96,68 @@ api   tools_irecist evaluate 200        200          200           200       200
 api   tools_endpoints evaluate 200      200          200           200       200       200            200             200       200     401
 api   ctcae_grade  grade     200        200          200           200       200       200            200             200       200     401
 api   ctcae_terms  list      200        200          200           200       200       200            200             200       200     401
+api   consents                 list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   consents                 retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   consents                 create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   consents                 void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   consent-versions         list      SO         S            S             S         S         S              S               O         -       401
+api   reconsent-due            retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+api   visits                   list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   visits                   retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   eligibility              retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   eligibility              sign      201:ABZ    403:AB       403:AB        403:AB    403:AB    403:A          201:A           403:Z     -       401
+api   enroll                   post      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   screen-fail              post      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   withdraw                 post      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   vital-signs              list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   vital-signs              retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   vital-signs              create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   vital-signs              void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   ecog                     list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   ecog                     retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   ecog                     create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   ecog                     change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   ecog                     void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   lab-results              list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   lab-results              retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   lab-results              create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   lab-results              void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   pregnancy-tests          list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   pregnancy-tests          retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   pregnancy-tests          create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   pregnancy-tests          void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   disease-baseline         list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   disease-baseline         retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   disease-baseline         void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   prior-therapies          list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   prior-therapies          retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   prior-therapies          create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   prior-therapies          void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   medical-history          list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   medical-history          retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   medical-history          create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   medical-history          void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   concomitant-medications  list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   concomitant-medications  retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   concomitant-medications  create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   concomitant-medications  void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   history-answers          list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   history-answers          retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   history-answers          void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+admin visits                   list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin visits                   view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin screening-log            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin eligibility              view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
+admin enroll                   view      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
 # ScopedDefinitions): a definition of study S or O; only a study administrator of that study or a
 # superuser changes it, nobody deletes it. The CTCAE dictionary and the account events are read-only
 # admin pages: superusers read them (staff only with the view permission, which no role grants).
+# The subject journey's rows (issue 17) are the block after `admin users`; their actions are in
+# tests/access/journey.py. disease-baseline and history-answers hold one row per subject, so their
+# create is tested in tests/forms/ (a second one is refused there).
 
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:

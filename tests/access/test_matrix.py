@@ -23,6 +23,7 @@ from edc.core.models import Membership, Role
 from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from studies.models import Arm, FormDefinition
+from tests.access import journey
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -84,6 +85,7 @@ class World:
             },
         }
         FormDefinition.objects.create(code="VS", name="Vital signs")
+        journey.add_records(self)  # the subject journey's records (tests/access/journey.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -112,6 +114,7 @@ class Resource:
     missing: Callable[[], Any]  # the pk of a record that does not exist
     marker: Callable[[Any], str]  # text that would reveal the record (must not appear when hidden)
     actions: dict[str, Callable[..., Answer]] = field(default_factory=dict)
+    unchanged: Callable[[Any], bool] | None = None  # a hidden record after the action: nothing written
 
 
 def _targets_listed(ids: set[str], world: World, resource: str) -> set[str]:
@@ -171,13 +174,7 @@ def api_subject_void(client: Any, world: World, pk: Any) -> Answer:
 
 def api_subject_create(client: Any, world: World, key: str) -> Answer:
     site = world.sites[key]
-    body = {
-        "study": site.study_id,
-        "site": site.pk,
-        "screening_number": f"NEW-{key}",
-        "sex": "M",
-        "birth_date": "1970",
-    }
+    body = {"study": site.study_id, "site": site.pk, "sex": "M", "birth_date": "1970"}
     response = client.post("/api/subjects/", body, format="json")
     answer = _status(response)
     if answer.code == "400":  # a site or study the user does not see cannot even be named
@@ -465,6 +462,135 @@ RESOURCES[("api", "ctcae_terms")] = Resource(
     "ctcae_terms", missing=lambda: None, marker=lambda r: "", actions={"list": once("/api/ctcae/terms/")}
 )
 
+
+# --- the subject journey (issue 17): actions in tests/access/journey.py ----------------------------
+
+
+def _journey_resources() -> dict[tuple[str, str], Resource]:
+    subjects = "journey-subjects"
+    marker = lambda record: str(record.pk)  # noqa: E731
+    found: dict[tuple[str, str], Resource] = {
+        ("api", "consents"): Resource(
+            "consents",
+            missing=uuid.uuid4,
+            marker=lambda consent: consent.obtained_by,
+            actions={
+                "list": api_list("consents", "/api/consents/", site_filter="site"),
+                "retrieve": api_get("/api/consents/{pk}/"),
+                "create": journey.api_create_consent(_status),
+                "void": journey.api_void("consents", journey.SignedConsent, _status),
+            },
+            unchanged=journey._unchanged(journey.SignedConsent),
+        ),
+        ("api", "consent-versions"): Resource(
+            "consent-versions",
+            missing=lambda: 10**9,
+            marker=lambda version: "",
+            actions={"list": api_list("consent-versions", "/api/consent-versions/")},
+        ),
+        ("api", "reconsent-due"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=lambda study: study.protocol_id,
+            actions={"retrieve": api_get("/api/studies/{pk}/reconsent-due/")},
+        ),
+        ("api", "visits"): Resource(
+            "visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": api_list("visits", "/api/visits/", site_filter="site"),
+                "retrieve": api_get("/api/visits/{pk}/"),
+            },
+        ),
+        ("api", "eligibility"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={
+                "retrieve": api_get("/api/subjects/{pk}/eligibility/?as_of=2025-03-15"),
+                "sign": journey.api_subject_action("eligibility", {"as_of": "2025-03-15"}, _status),
+            },
+            unchanged=journey.subject_unchanged,
+        ),
+        ("api", "enroll"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={
+                "post": journey.api_subject_action(
+                    "enroll", {"enrollment_date": "2025-03-10", "planned_first_dose": "2025-03-15"}, _status
+                )
+            },
+            unchanged=journey.subject_unchanged,
+        ),
+        ("api", "screen-fail"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={"post": journey.api_subject_action("screen-fail", {"reason": "matrix"}, _status)},
+            unchanged=journey.subject_unchanged,
+        ),
+        ("api", "withdraw"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={
+                "post": journey.api_subject_action(
+                    "withdraw", {"date": "2025-03-20", "scope": "follow_up"}, _status
+                )
+            },
+            unchanged=journey.subject_unchanged,
+        ),
+        ("admin", "visits"): Resource(
+            "visits",
+            missing=uuid.uuid4,
+            marker=lambda visit: visit.subject.screening_number,
+            actions={
+                "list": admin_list("visits", "/admin/visits/visit/", site_filter="site__id__exact"),
+                "view": api_get("/admin/visits/visit/{pk}/change/"),
+            },
+        ),
+        ("admin", "screening-log"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={
+                "list": admin_list(
+                    subjects, "/admin/subjects/subject/screening-log/", site_filter="site__id__exact"
+                )
+            },
+        ),
+        ("admin", "eligibility"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={"view": api_get("/admin/subjects/subject/{pk}/eligibility/?as_of=2025-03-15")},
+        ),
+        ("admin", "enroll"): Resource(
+            subjects,
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.screening_number,
+            actions={"view": api_get("/admin/subjects/subject/{pk}/enroll/")},
+        ),
+    }
+    for resource, model in journey.MODELS.items():
+        actions = {
+            "list": api_list(resource, f"/api/{resource}/", site_filter="site"),
+            "retrieve": api_get(f"/api/{resource}/{{pk}}/"),
+            "create": journey.api_create_form(resource, _status),
+            "void": journey.api_void(resource, model, _status),
+        }
+        if resource == "ecog":
+            actions["change"] = journey.api_change_ecog(_status)
+        found[("api", resource)] = Resource(
+            resource, missing=uuid.uuid4, marker=marker, actions=actions, unchanged=journey._unchanged(model)
+        )
+    return found
+
+
+RESOURCES.update(_journey_resources())
+
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
 
@@ -541,6 +667,8 @@ class AccessMatrix(TestCase):
                 self.assertEqual(
                     Arm.objects.get(pk=record.pk).name, record.name, f"{actor} {action} {key} wrote"
                 )
+            if resource.unchanged is not None and action != "create":
+                self.assertTrue(resource.unchanged(record), f"{actor} {action} {key} wrote")
 
 
 def _make(door: str, resource: str, action: str, actor: str, cell: str) -> Callable[[AccessMatrix], None]:

@@ -77,8 +77,9 @@ def test_a_change_body_offers_exactly_the_editable_fields(schema):
     }
     assert patched["required"] == ["change_reason"]
     created = _request_body(schema, "post", "/api/subjects/")
-    assert {"study", "screening_number"} <= set(created["properties"])
-    assert not {"change_reason", "version", "status", "id"} & set(created["properties"])
+    assert {"study", "site"} <= set(created["properties"])
+    # The screening number is drawn by the service (the study's pattern), never sent.
+    assert not {"change_reason", "version", "status", "id", "screening_number"} & set(created["properties"])
 
 
 def test_read_only_fields_are_marked_and_left_out_of_request_bodies(schema):
@@ -93,6 +94,15 @@ def test_read_only_fields_are_marked_and_left_out_of_request_bodies(schema):
         "updated",
         "voided_at",
         "void_reason",
+        # set by the journey's transitions (screening, screen failure, re-screening, enrollment)
+        "screening_number",
+        "screen_failed_on",
+        "screen_fail_reason",
+        "screen_fail_criteria",
+        "rescreen_of",
+        "arm",
+        "enrollment_date",
+        "planned_first_dose",
     }
     assert not read_only & set(_request_body(schema, "post", "/api/subjects/")["properties"])
 
@@ -117,6 +127,10 @@ def test_every_field_of_an_answer_is_marked_present(schema):
             assert set(component.get("required", [])) == set(component["properties"]), name
 
 
+# POST paths of one segment that create no audited record (the token, the engines as tools).
+_NOT_RECORD_COLLECTIONS = {"/api/auth/token/", "/api/ctcae/grade/"}
+
+
 def _expected_errors(method, path):
     codes = {"400", "429"}
     if path != "/api/auth/token/":
@@ -127,10 +141,10 @@ def _expected_errors(method, path):
         codes.add("404")
     if method in ("post", "put", "patch"):
         codes |= {"413", "415"}
-    if (path.startswith("/api/subjects/") and method in ("put", "patch")) or path.endswith("/void/"):
-        codes |= {"409", "428"}
-    if (method, path) == ("post", "/api/subjects/"):
-        codes.add("409")  # a new record under a locked study
+    if (method in ("put", "patch") and path.count("/") == 4) or path.endswith("/void/"):
+        codes |= {"409", "428"}  # a change or void of a clinical record: locked, stale, no version
+    if method == "post" and path.count("/") == 3 and path not in _NOT_RECORD_COLLECTIONS:
+        codes.add("409")  # a new clinical record under a locked study or subject
     if (method, path) == ("post", "/api/ctcae/grade/"):
         codes.add("404")  # ?version= names a CTCAE version with no stored terms
     return codes

@@ -29,7 +29,6 @@ def subject(two_sites):
         user=two_sites.user_a,
         study=two_sites.study,
         site=two_sites.site_a,
-        screening_number="H-1",
         sex="F",
         birth_date="1961",
     )

@@ -182,8 +182,8 @@ def test_api_error_messages_follow_the_requests_accept_language(client_for, two_
     chinese = api.post("/api/subjects/", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
     english = api.post("/api/subjects/", body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
 
-    assert chinese["errors"]["screening_number"] == ["该字段是必填项。"]  # DRF's own catalogue
+    assert chinese["errors"]["sex"] == ["该字段是必填项。"]  # DRF's own catalogue
     assert chinese["errors"]["colour"] == ["未知字段。"]  # this project's catalogue
-    assert english["errors"]["screening_number"] == ["This field is required."]
+    assert english["errors"]["sex"] == ["This field is required."]
     assert english["errors"]["colour"] == ["Unknown field."]
     assert chinese["code"] == english["code"]  # codes are never translated

@@ -30,8 +30,15 @@ VITALS = FormSpec(
 
 
 def test_the_subject_record_is_the_store_of_the_demographics_form():
-    assert [(s.label, s.form_code) for s in form_stores()] == [("subjects.Subject", "DM")]
+    stores = {s.form_code: s.label for s in form_stores()}
+    assert stores["DM"] == "subjects.Subject"
     assert compare_store(store_of(Subject), registry_forms()) == []
+
+
+def test_every_form_model_matches_its_registry_form():
+    # The subject journey's forms (issue 17) join the check like any later form model.
+    assert {s.form_code for s in form_stores()} >= {"DM", "IC", "IE", "VS", "ECOG", "LB", "PREG", "BD", "PT"}
+    assert [m for s in form_stores() for m in compare_store(s, registry_forms())] == []
 
 
 def test_the_registry_file_s_demographics_items_are_the_subject_s_fields():

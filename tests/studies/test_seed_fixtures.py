@@ -542,14 +542,31 @@ def test_seed_002_white_cells_or_neutrophils_is_an_any(loaded):
     ("number", "words"),
     [
         pytest.param("8a", "transfusion", id="without transfusion or colony-stimulating factor support"),
-        pytest.param("3", "CTCAE 4.03", id="toxic events returned to grade I or less by CTCAE 4.03"),
         pytest.param("3", "no continued benefit", id="imaging progression or no continued benefit"),
-        pytest.param("2", "10 mm", id="measurable lesions (spiral CT scan ≥ 10 mm, RECIST 1.1)"),
-        pytest.param("4", "IHC", id="HPV negative using the IHC method"),
     ],
 )
 def test_seed_002_parts_only_the_investigator_can_judge_are_review_parts(loaded, number, words):
     assert any(words in text for text in reviews(criterion(S002, "inclusion", number).rule))
+
+
+@pytest.mark.parametrize(
+    ("number", "field", "op", "value"),
+    [
+        pytest.param("3", "prior_toxicity_grade:PD1", "<=", 1, id="toxic events returned to grade I or less"),
+        pytest.param("3", "prior_progression:PD1", "==", "Y", id="imaging confirmation of progression"),
+        pytest.param("2", "measurable_disease", "==", "Y", id="measurable lesions (RECIST 1.1)"),
+        pytest.param("4", "hpv_method", "==", "IHC", id="HPV negative using the IHC method"),
+        pytest.param("4", "hpv_status", "==", "NEG", id="HPV negative"),
+    ],
+)
+def test_seed_002_parts_the_screening_forms_record_are_checkable(loaded, number, field, op, value):
+    (node,) = comparisons(criterion(S002, "inclusion", number).rule, field)
+    assert (node["op"], node["value"]) == (op, value)
+
+
+def test_seed_002_prior_pd1_toxicity_is_read_in_ctcae_4_03(loaded):
+    (node,) = comparisons(criterion(S002, "inclusion", "3").rule, "prior_toxicity_grade:PD1")
+    assert node["ctcae"] == "4.03"
 
 
 def test_seed_002_lists_15_exclusion_criteria_and_splits_organ_function_into_8a_to_8g(loaded):
@@ -759,7 +776,7 @@ def test_seed_004_pregnancy_test_applies_only_to_women_of_reproductive_age(loade
     assert any("reproductive" in text for text in reviews(rule))
 
 
-def test_seed_004_pregnancy_test_must_be_urinary_which_the_investigator_confirms(loaded):
+def test_seed_004_pregnancy_test_must_be_urinary_by_its_recorded_specimen(loaded):
     # "Women of reproductive age must undergo a negative urinary pregnancy test within 7 days"
     rule = criterion(S004, "inclusion", "14").rule
     negative = [
@@ -769,7 +786,7 @@ def test_seed_004_pregnancy_test_must_be_urinary_which_the_investigator_confirms
     ]
     assert len(negative) == 1
     assert "all" in negative[0]
-    assert any("urinary" in text for text in reviews(negative[0]))
+    assert only_comparison(negative[0], "pregnancy_test_specimen")["value"] == "URINE"
 
 
 def test_seed_004_immunosuppressant_exclusion_leaves_the_corticosteroid_exceptions_to_review(loaded):
@@ -781,13 +798,27 @@ def test_seed_004_immunosuppressant_exclusion_leaves_the_corticosteroid_exceptio
     ("kind", "number"),
     [
         pytest.param("inclusion", "9", id="haematological function defined by the protocol (no thresholds)"),
-        pytest.param("inclusion", "1", id="informed consent"),
-        pytest.param("exclusion", "13", id="autoimmune disease"),
+        pytest.param("inclusion", "10", id="life expectancy"),
+        pytest.param("exclusion", "7", id="factors influencing the chemotherapeutic agent"),
     ],
 )
 def test_seed_004_criteria_without_checkable_thresholds_have_no_comparison(loaded, kind, number):
     rule = criterion(S004, kind, number).rule
     assert rule is None or ("field" not in json.dumps(rule))
+
+
+def test_seed_004_consent_before_any_test_is_read_from_the_stored_consent(loaded):
+    assert criterion(S004, "inclusion", "1").rule == {
+        "field": "consent_before_procedures",
+        "op": "==",
+        "value": "Y",
+    }
+
+
+def test_seed_004_autoimmune_disease_leaves_the_admitted_exceptions_to_review(loaded):
+    rule = criterion(S004, "exclusion", "13").rule
+    assert only_comparison(rule, "condition:AUTOIMMUNE_DISEASE")["value"] == ["PAST", "ONGOING"]
+    assert any("hypothyroidism" in text for text in reviews(rule))
 
 
 def test_seed_004_platinum_agent_is_the_investigators_choice(loaded):
@@ -1123,7 +1154,8 @@ def test_the_form_registry_has_every_form_the_product_needs(loaded):
         pytest.param("VS", "TEMP", "decimal", "C", id="temperature"),
         pytest.param("VS", "PULSE", "integer", "/min", id="pulse (beats/min stored canonically)"),
         pytest.param("LB", "LBTESTCD", "choice", "", id="lab test code"),
-        pytest.param("LB", "LBORRES", "decimal", "", id="lab value"),
+        pytest.param("LB", "LBORRES", "text", "", id="lab value as reported"),
+        pytest.param("LB", "LBSTRESN", "decimal", "", id="lab value in the standard unit"),
         pytest.param("LB", "LBORRESU", "text", "", id="lab unit"),
         pytest.param("LB", "LBORNRLO", "decimal", "", id="lab LLN"),
         pytest.param("LB", "LBORNRHI", "decimal", "", id="lab ULN"),
