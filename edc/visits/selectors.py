@@ -12,6 +12,8 @@ from studies.models import Study, VisitDefinition
 from studies.selectors import study_lookup
 
 __all__ = [
+    "first_dose_date",
+    "last_dose_date",
     "study_lookup",
     "study_schedule_params",
     "study_visit_specs",
@@ -50,6 +52,24 @@ def study_visit_specs(
         rows = study.visit_definitions.select_related("phase")
     specs = [visit_spec_from_row(row) for row in rows]
     return sorted(specs, key=lambda s: (s.order, s.code))
+
+
+def first_dose_date(subject: Any) -> dt.date | None:
+    """The day of the subject's first dose of study treatment, as safety and endpoints read it.
+
+    Until treatment exposure is recorded (the visits issue's exposures) this is the planned first
+    dose of enrollment, the same date the schedule anchors on; None before enrollment.
+    """
+    planned: dt.date | None = subject.planned_first_dose
+    return planned
+
+
+def last_dose_date(subject: Any) -> dt.date | None:
+    """The day of the subject's last dose once treatment has ended; None while it goes on.
+
+    Until end of treatment is recorded (the visits issue) no subject has ended treatment.
+    """
+    return None
 
 
 def subject_dates(subject: Any) -> SubjectDates:
