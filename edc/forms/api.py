@@ -2,9 +2,12 @@
 
 /api/vital-signs/  /api/ecog/  /api/lab-results/  /api/pregnancy-tests/  /api/disease-baseline/
 /api/prior-therapies/  /api/medical-history/  /api/concomitant-medications/  /api/history-answers/
+/api/radiotherapy-courses/  /api/biomarkers/  /api/survival-follow-ups/  /api/subsequent-therapies/
+/api/deaths/  and, read-only, /api/restricted-medication-flags/ (raised by the CM service)
 
 Every one is an AuditedViewSet (scoped reads, versions, history, void), filterable by ?subject=,
-?visit=, ?site= (and ?date_after= / ?date_before= where the form has a date). A create names the
+?visit=, ?site= (and ?date_after= / ?date_before= on the form's date: `DATE_FIELDS`; a partial date
+compares as its text, so "2025-03" is before "2025-03-01"). A create names the
 subject (and optionally the visit: default the screening visit); the study and site follow the
 subject. Field names follow the case format where the two overlap (labs: test, value, unit, lln,
 uln, date; vitals: weight_kg, height_cm).
@@ -12,6 +15,7 @@ uln, date; vitals: weight_kg, height_cm).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +34,9 @@ from edc.core.services import ChangeReason
 from edc.forms import services
 from edc.forms.fields import EnteredDecimalField
 from edc.forms.models import (
+    Biomarker,
     ConcomitantMedication,
+    Death,
     DiseaseBaseline,
     EcogAssessment,
     FormRecord,
@@ -39,6 +45,10 @@ from edc.forms.models import (
     MedicalHistory,
     PregnancyTest,
     PriorTherapy,
+    RadiotherapyCourse,
+    RestrictedMedicationFlag,
+    SubsequentTherapy,
+    SurvivalFollowUp,
     VitalSigns,
 )
 from edc.subjects.models import Subject
@@ -138,10 +148,17 @@ def _serializer(model: type[FormRecord], derived: tuple[str, ...] = ()) -> type[
         if f not in ("visit", "not_done_reason", "not_done_detail", "ordinal_value")
     ]
     fields = [*BASE_FIELDS, *data, *derived, *META_FIELDS]
+    # A form without "not done" (the death form) answers the fields and refuses them as input.
+    fixed = [name for name in ("not_done_reason", "not_done_detail") if name not in model.editable_fields]
     meta = type(
         "Meta",
         (),
-        {"model": model, "fields": fields, "read_only_fields": [*READ_ONLY, *derived], "validators": []},
+        {
+            "model": model,
+            "fields": fields,
+            "read_only_fields": [*READ_ONLY, *derived, *fixed],
+            "validators": [],
+        },
     )
     return type(f"{model.__name__}Serializer", (FormRecordSerializer,), {"Meta": meta})
 
@@ -178,6 +195,17 @@ class LabResultSerializer(FormRecordSerializer):
         validators: list[Any] = []
 
 
+_RadiotherapyBase = _serializer(RadiotherapyCourse)
+
+
+class RadiotherapyCourseSerializer(_RadiotherapyBase):  # type: ignore[valid-type,misc]
+    # The doses are answered in Gy; entered in Gy (default) or cGy, converted by edc/core/units.py.
+    dose_unit = serializers.ChoiceField(choices=["Gy", "cGy"], required=False, write_only=True)
+
+    class Meta(_RadiotherapyBase.Meta):  # type: ignore[name-defined]
+        fields = [*_RadiotherapyBase.Meta.fields, "dose_unit"]
+
+
 SERIALIZERS: dict[type[FormRecord], type[FormRecordSerializer]] = {
     VitalSigns: _serializer(VitalSigns, derived=("bsa_m2",)),
     EcogAssessment: _serializer(EcogAssessment),
@@ -188,21 +216,34 @@ SERIALIZERS: dict[type[FormRecord], type[FormRecordSerializer]] = {
     MedicalHistory: _serializer(MedicalHistory),
     ConcomitantMedication: _serializer(ConcomitantMedication),
     HistoryAnswers: _serializer(HistoryAnswers),
+    RadiotherapyCourse: RadiotherapyCourseSerializer,
+    Biomarker: _serializer(Biomarker, derived=("pdl1_cutoff", "pdl1_status")),
+    SurvivalFollowUp: _serializer(SurvivalFollowUp),
+    SubsequentTherapy: _serializer(SubsequentTherapy),
+    Death: _serializer(Death),
+}
+# The date a form's ?date_after= / ?date_before= filter on.
+DATE_FIELDS: dict[type[FormRecord], str] = {
+    RadiotherapyCourse: "start_date",
+    SurvivalFollowUp: "contact_date",
+    SubsequentTherapy: "start_date",
+    Death: "death_date",
 }
 
 
 def _filterset(model: type[FormRecord]) -> type[django_filters.FilterSet]:
     attrs: dict[str, Any] = {}
     names = {f.name for f in model._meta.fields}
-    if "date" in names:
-        attrs["date_after"] = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-        attrs["date_before"] = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    extra = [n for n in ("test", "category", "agent_class") if n in names]
+    day = DATE_FIELDS.get(model, "date")
+    if day in names:
+        attrs["date_after"] = django_filters.DateFilter(field_name=day, lookup_expr="gte")
+        attrs["date_before"] = django_filters.DateFilter(field_name=day, lookup_expr="lte")
+    extra = [n for n in ("test", "category", "agent_class", "vital_status", "on_study", "kind") if n in names]
     attrs["Meta"] = type("Meta", (), {"model": model, "fields": ["subject", "visit", "site", *extra]})
     return type(f"{model.__name__}Filter", (django_filters.FilterSet,), attrs)
 
 
-CREATE = {
+CREATE: dict[type[FormRecord], Callable[..., FormRecord]] = {
     VitalSigns: services.vital_signs_create,
     EcogAssessment: services.ecog_create,
     LabResult: services.lab_result_create,
@@ -212,11 +253,16 @@ CREATE = {
     MedicalHistory: services.medical_history_create,
     ConcomitantMedication: services.concomitant_medication_create,
     HistoryAnswers: services.history_answers_create,
+    RadiotherapyCourse: services.radiotherapy_course_create,
+    Biomarker: services.biomarker_create,
+    SurvivalFollowUp: services.survival_follow_up_create,
+    SubsequentTherapy: services.subsequent_therapy_create,
+    Death: services.death_record,
 }
 
 
 class FormRecordViewSet(AuditedViewSet):
-    model: type[FormRecord] = FormRecord
+    model: type[FormRecord] = FormRecord  # type: ignore[type-abstract]
 
     def create_record(self, data: dict[str, Any]) -> FormRecord:
         return CREATE[self.model](user=self.request.user, **data)
@@ -227,6 +273,15 @@ class FormRecordViewSet(AuditedViewSet):
         if self.model is LabResult and "value" in data:
             value = data.pop("value")
             data["ordinal_value"], data["value"] = (value, None) if isinstance(value, str) else ("", value)
+        if self.model is RadiotherapyCourse:
+            unit = data.pop("dose_unit", "Gy")
+            for name in ("dose_per_fraction_gy", "total_dose_gy"):
+                if name in data:
+                    data[name] = services.convert_dose(data[name], unit, name)
+        if self.model is Death:
+            return services.death_update(
+                user=self.request.user, record=instance, reason=reason, version=version, **data
+            )
         return services.form_record_update(
             user=self.request.user, record=instance, reason=reason, version=version, **data
         )
@@ -247,11 +302,17 @@ RESOURCES: dict[str, type[FormRecord]] = {
     "medical-history": MedicalHistory,
     "concomitant-medications": ConcomitantMedication,
     "history-answers": HistoryAnswers,
+    "radiotherapy-courses": RadiotherapyCourse,
+    "biomarkers": Biomarker,
+    "survival-follow-ups": SurvivalFollowUp,
+    "subsequent-therapies": SubsequentTherapy,
+    "deaths": Death,
 }
 
 
 def _viewset(model: type[FormRecord]) -> type[FormRecordViewSet]:
-    ordering = [f"-{'date' if 'date' in {f.name for f in model._meta.fields} else 'created'}", "id"]
+    day = DATE_FIELDS.get(model, "date")
+    ordering = [f"-{day if day in {f.name for f in model._meta.fields} else 'created'}", "id"]
     return type(
         f"{model.__name__}ViewSet",
         (FormRecordViewSet,),
@@ -264,7 +325,51 @@ def _viewset(model: type[FormRecord]) -> type[FormRecordViewSet]:
     )
 
 
-VIEWSETS = {prefix: _viewset(model) for prefix, model in RESOURCES.items()}
+VIEWSETS: dict[str, type[AuditedViewSet]] = {prefix: _viewset(model) for prefix, model in RESOURCES.items()}
+
+
+class RestrictedMedicationFlagSerializer(StrictModelSerializer):
+    class Meta:
+        model = RestrictedMedicationFlag
+        fields = [
+            "id",
+            "study",
+            "site",
+            "subject",
+            "medication",
+            "rule",
+            "seed",
+            "criterion",
+            "category",
+            "windows",
+            "certain",
+            "first_dose",
+            "message",
+            "version",
+            "created",
+            "updated",
+            "voided_at",
+            "void_reason",
+        ]
+        read_only_fields = fields
+
+
+class RestrictedMedicationFlagFilter(django_filters.FilterSet):
+    class Meta:
+        model = RestrictedMedicationFlag
+        fields = ["subject", "site", "medication", "rule", "certain"]
+
+
+class RestrictedMedicationFlagViewSet(AuditedViewSet):
+    """The flags the concomitant-medication service raised (read-only: they follow the medications)."""
+
+    http_method_names = ["get", "head", "options"]
+    queryset = RestrictedMedicationFlag.objects.select_related("site").order_by("-created", "id")
+    serializer_class = RestrictedMedicationFlagSerializer
+    filterset_class = RestrictedMedicationFlagFilter
+
+
+VIEWSETS["restricted-medication-flags"] = RestrictedMedicationFlagViewSet
 
 
 def register(router: BaseRouter) -> None:

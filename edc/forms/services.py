@@ -475,7 +475,7 @@ def history_answers_create(
 # --- radiotherapy, biomarkers, after treatment (issue 19) ---------------------------------------
 
 
-def _gy(value: Any, unit: str, field: str) -> Decimal | None:
+def convert_dose(value: Any, unit: str, field: str) -> Decimal | None:
     """A dose in Gy, from Gy or cGy (edc/core/units.py); other units are refused by name."""
     from edc.core.units import UnitError, convert
 
@@ -501,7 +501,7 @@ def radiotherapy_course_create(
     (`dose_per_fraction_gy`, `total_dose_gy`) are in `dose_unit` (Gy or cGy), stored in Gy."""
     for name in ("dose_per_fraction_gy", "total_dose_gy"):
         if name in items:
-            items[name] = _gy(items[name], dose_unit, name)
+            items[name] = convert_dose(items[name], dose_unit, name)
     return form_record_create(user=user, model=RadiotherapyCourse, subject=subject, visit=visit, **items)
 
 
