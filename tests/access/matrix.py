@@ -149,6 +149,28 @@ admin visits                   view      200:ABZ    200:AB       200:AB        2
 admin screening-log            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin eligibility              view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 admin enroll                   view      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       login
+api   radiotherapy-courses     list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   radiotherapy-courses     retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   radiotherapy-courses     create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   radiotherapy-courses     void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   biomarkers               list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   biomarkers               retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   biomarkers               create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   biomarkers               void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   survival-follow-ups      list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   survival-follow-ups      retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   survival-follow-ups      create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   survival-follow-ups      void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   subsequent-therapies     list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   subsequent-therapies     retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   subsequent-therapies     create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   subsequent-therapies     void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   deaths                   list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   deaths                   retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   deaths                   create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   deaths                   void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   restricted-medication-flags list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   restricted-medication-flags retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

@@ -23,7 +23,7 @@ from edc.core.models import Membership, Role
 from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from studies.models import Arm, FormDefinition
-from tests.access import journey
+from tests.access import after_treatment, journey
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -86,6 +86,7 @@ class World:
         }
         FormDefinition.objects.create(code="VS", name="Vital signs")
         journey.add_records(self)  # the subject journey's records (tests/access/journey.py)
+        after_treatment.add_records(self)  # issue 19's forms (tests/access/after_treatment.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -590,6 +591,43 @@ def _journey_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_journey_resources())
+
+
+# --- issue 19: the after-treatment, radiotherapy and biomarker forms (tests/access/after_treatment.py)
+
+
+def _issue19_resources() -> dict[tuple[str, str], Resource]:
+    def marker(record: Any) -> str:
+        return str(record.pk)
+
+    found: dict[tuple[str, str], Resource] = {}
+    for resource, model in after_treatment.MODELS.items():
+        found[("api", resource)] = Resource(
+            resource,
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": api_list(resource, f"/api/{resource}/", site_filter="site"),
+                "retrieve": api_get(f"/api/{resource}/{{pk}}/"),
+                "create": after_treatment.api_create(resource, _status),
+                "void": journey.api_void(resource, model, _status),
+            },
+            unchanged=journey._unchanged(model),
+        )
+    flags = "restricted-medication-flags"
+    found[("api", flags)] = Resource(
+        flags,
+        missing=uuid.uuid4,
+        marker=marker,
+        actions={
+            "list": api_list(flags, f"/api/{flags}/", site_filter="site"),
+            "retrieve": api_get(f"/api/{flags}/{{pk}}/"),
+        },
+    )
+    return found
+
+
+RESOURCES.update(_issue19_resources())
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
