@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from edc.core.admin import AuditedModelAdmin, AuditedStackedInline, AuditedTabularInline, VoidedFilter
 from edc.core.admin_site import site
 from edc.core.services import ChangeReason
+from edc.forms import admin as after_treatment_inlines
 from edc.forms import services as form_services
 from edc.forms.models import (
     ConcomitantMedication,
@@ -84,6 +85,7 @@ FORM_INLINES = [
     _inline(MedicalHistory),
     _inline(ConcomitantMedication),
     _inline(HistoryAnswers, stacked=True),
+    *after_treatment_inlines.VISIT_INLINES,  # issue 19 (edc/forms/admin.py)
 ]
 
 
