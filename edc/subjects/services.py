@@ -441,3 +441,21 @@ def subject_withdraw(
     _transition(subject, user=user, to=to, changes={}, why=why, version=version)
     visits_cancel_after(user=user, subject=subject, after=date, reason=why, treatment_only=treatment_only)
     return withdrawal
+
+
+@transaction.atomic
+def subject_off_study(
+    *, user: Any, subject: Subject, date: dt.date, reason: str, version: int | None = None
+) -> Subject:
+    """Move the subject off study (death, end of follow-up): the status transition only.
+
+    The caller ends the schedule (edc.forms.services.death_record cancels the visits after the
+    date). A subject already off study stays so (a death learned after the end of follow-up).
+    """
+    require_write(user, subject.site)
+    if not reason.strip():
+        raise ValidationError({"reason": [gettext("Say why the subject goes off study.")]})
+    if subject.status == SubjectStatus.OFF_STUDY:
+        return subject
+    why = gettext("Off study on {day}: {reason}").format(day=date, reason=reason.strip())
+    return _transition(subject, user=user, to=SubjectStatus.OFF_STUDY, changes={}, why=why, version=version)
