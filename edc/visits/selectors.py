@@ -46,7 +46,7 @@ def visit_spec_from_row(row: VisitDefinition) -> VisitDefinitionSpec:
         repeat_until_day=row.repeat_until_day,
         repeat_count=row.repeat_count,
         on_end_of_treatment=row.on_end_of_treatment,
-        phase=row.phase.code if row.phase_id else "",
+        phase=row.phase.code if row.phase is not None else "",
         order=row.order,
         anchor_visit=row.anchor_visit,
     )
