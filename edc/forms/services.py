@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 
 from edc.consent.selectors import first_consent_date
+from edc.core.bsa import mosteller_bsa
 from edc.core.labs import LabValue, LabValueError, read_lab
 from edc.core.partial_dates import PartialDate
 from edc.core.services import ChangeReason, record_save, record_void
@@ -50,7 +51,6 @@ from edc.forms.models import (
 from edc.forms.selectors import known_alive_dates, registry_form
 from edc.subjects.access import require_write
 from edc.visits.models import Visit, VisitStatus
-from studies.models import mosteller_bsa
 
 F = TypeVar("F", bound=FormRecord)
 BSA_PLACES = Decimal("0.01")

@@ -123,3 +123,8 @@ class Visit(SiteOwnedModel):
     @property
     def is_open(self) -> bool:
         return self.status == VisitStatus.PLANNED and self.voided_at is None
+
+
+# The treatment models (forms EX and EOT, phase switches) live in their own module; imported here
+# so that Django registers them with the visits app.
+from edc.visits.exposures import *  # noqa: E402, F403
