@@ -139,9 +139,6 @@ def engine_label(code: str) -> str:
     return FROM_CODE.get(code, code)
 
 
-_DERIVED = {"editable": False}
-
-
 class Lesion(FormRecord):
     """A lesion of the subject, identified by ``code`` at every assessment."""
 
@@ -197,7 +194,7 @@ class Lesion(FormRecord):
     )
     # Derived from on_study_irradiation (the registry's TUIRRAD yes/no).
     irradiated_on_study = models.CharField(
-        max_length=1, choices=YesNo.choices, blank=True, verbose_name=_("irradiated on study"), **_DERIVED
+        max_length=1, choices=YesNo.choices, blank=True, verbose_name=_("irradiated on study"), editable=False
     )
     new_measurable = models.CharField(
         max_length=1,
@@ -210,7 +207,9 @@ class Lesion(FormRecord):
         verbose_name=_("date identified"), help_text=_("The scan that showed the lesion.")
     )
     # Derived by the engine at entry (recist.classify_lesion): measurable, non_measurable ...
-    measurability = models.CharField(max_length=20, blank=True, verbose_name=_("measurability"), **_DERIVED)
+    measurability = models.CharField(
+        max_length=20, blank=True, verbose_name=_("measurability"), editable=False
+    )
 
     form_code: ClassVar[str] = "TU"
     form_item_fields: ClassVar[dict[str, str]] = {
@@ -317,31 +316,35 @@ class TumorAssessment(FormRecord):
     beyond_iupd_reason = models.TextField(blank=True, verbose_name=_("reason for treatment beyond iUPD"))
 
     # --- derived (edc/tumors/services.py: subject_response_derive), never entered -----------------
-    sum_mm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True, **_DERIVED)
-    measured_sum_mm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True, **_DERIVED)
+    sum_mm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True, editable=False)
+    measured_sum_mm = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, editable=False
+    )
     pct_change_from_baseline = models.DecimalField(
-        max_digits=6, decimal_places=1, null=True, blank=True, **_DERIVED
+        max_digits=6, decimal_places=1, null=True, blank=True, editable=False
     )
-    nadir_before_mm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True, **_DERIVED)
+    nadir_before_mm = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, editable=False
+    )
     pct_change_from_nadir = models.DecimalField(
-        max_digits=7, decimal_places=1, null=True, blank=True, **_DERIVED
+        max_digits=7, decimal_places=1, null=True, blank=True, editable=False
     )
-    target_response = models.CharField(max_length=10, blank=True, **_DERIVED)
-    non_target_response = models.CharField(max_length=10, blank=True, **_DERIVED)
+    target_response = models.CharField(max_length=10, blank=True, editable=False)
+    non_target_response = models.CharField(max_length=10, blank=True, editable=False)
     # "Y", "N", "EQUIVOCAL" ("Y" also when a later scan confirmed the equivocal lesion it showed).
-    new_lesions = models.CharField(max_length=10, blank=True, **_DERIVED)
-    overall_response = models.CharField(max_length=10, blank=True, **_DERIVED)
+    new_lesions = models.CharField(max_length=10, blank=True, editable=False)
+    overall_response = models.CharField(max_length=10, blank=True, editable=False)
     # After the first RECIST 1.1 progression the RECIST time-point response stops (A8).
-    after_progression = models.BooleanField(default=False, **_DERIVED)
+    after_progression = models.BooleanField(default=False, editable=False)
     # The best overall response over the assessments up to this one, with and without confirmation.
-    best_response_confirmed_to_date = models.CharField(max_length=10, blank=True, **_DERIVED)
-    best_response_unconfirmed_to_date = models.CharField(max_length=10, blank=True, **_DERIVED)
-    irecist_response = models.CharField(max_length=10, blank=True, **_DERIVED)
-    irecist_reasons = models.TextField(blank=True, **_DERIVED)
+    best_response_confirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
+    best_response_unconfirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
+    irecist_response = models.CharField(max_length=10, blank=True, editable=False)
+    irecist_reasons = models.TextField(blank=True, editable=False)
     # Exploratory (seed 001): the response of the irradiated and the non-irradiated lesions apart.
-    subset_responses = models.JSONField(default=dict, blank=True, **_DERIVED)
-    response_mismatch = models.BooleanField(default=False, **_DERIVED)
-    mismatch_detail = models.TextField(blank=True, **_DERIVED)
+    subset_responses = models.JSONField(default=dict, blank=True, editable=False)
+    response_mismatch = models.BooleanField(default=False, editable=False)
+    mismatch_detail = models.TextField(blank=True, editable=False)
 
     form_code: ClassVar[str] = "RS"
     form_item_fields: ClassVar[dict[str, str]] = {
@@ -425,8 +428,8 @@ class LesionMeasurement(FormRecord):
     assessment = models.ForeignKey(TumorAssessment, on_delete=models.PROTECT, related_name="measurements")
     lesion = models.ForeignKey(Lesion, on_delete=models.PROTECT, related_name="measurements")
     # Copied from the lesion and the assessment (the registry items TRLNKID and TRDATE).
-    lesion_code = models.CharField(max_length=16, blank=True, **_DERIVED)
-    date = models.DateField(null=True, blank=True, **_DERIVED)
+    lesion_code = models.CharField(max_length=16, blank=True, editable=False)
+    date = models.DateField(null=True, blank=True, editable=False)
     target_state = models.CharField(
         max_length=12, choices=TargetState.choices, blank=True, verbose_name=_("target state")
     )
