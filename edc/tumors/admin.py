@@ -119,7 +119,7 @@ class MeasurementInline(MeasurementWrites, AuditedTabularInline):  # type: ignor
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         parent = getattr(request, "_edc_assessment", None)
-        if db_field.name == "lesion" and parent is not None:
+        if db_field.name == "lesion" and parent is not None and field is not None:
             field.queryset = Lesion.objects.active().filter(subject_id=parent.subject_id)
         return field
 
