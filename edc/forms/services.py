@@ -212,7 +212,7 @@ def form_record_create(
     record.form_version = version
     _derive(record)
     _check(record, ranges)
-    return record_save(record, user=user)
+    return _lab_hook(user, record_save(record, user=user))
 
 
 @transaction.atomic
@@ -231,13 +231,23 @@ def form_record_update(
     _, ranges = registry_form(record.form_code)
     _derive(record)
     _check(record, ranges)
-    return record_save(record, user=user, reason=reason, version=version)
+    return _lab_hook(user, record_save(record, user=user, reason=reason, version=version))
 
 
 @transaction.atomic
 def form_record_void(*, user: Any, record: F, reason: ChangeReason, version: int | None = None) -> F:
     require_write(user, record.site)
-    return record_void(record, user=user, reason=reason, version=version)
+    return _lab_hook(user, record_void(record, user=user, reason=reason, version=version))
+
+
+def _lab_hook(user: Any, record: F) -> F:
+    # The one hook of safety (issue 20): a lab value entered, corrected or voided proposes, updates
+    # or withdraws the AE its CTCAE grade proposes (edc/safety/services.py lab_proposals_refresh).
+    if isinstance(record, LabResult):
+        from edc.safety.services import lab_proposals_refresh
+
+        lab_proposals_refresh(user=user, lab=record)
+    return record
 
 
 # --- one create service per form ---------------------------------------------------------------
