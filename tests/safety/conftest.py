@@ -36,7 +36,10 @@ SEEDS = {
 
 def load_seed(code: str) -> Study:
     call_command(
-        "load_studies", str(FIXTURES / "forms.yaml"), str(FIXTURES / "studies" / SEEDS[code]), stdout=StringIO()
+        "load_studies",
+        str(FIXTURES / "forms.yaml"),
+        str(FIXTURES / "studies" / SEEDS[code]),
+        stdout=StringIO(),
     )
     return Study.objects.get(seed__startswith=f"fixtures/records/{code}")
 
