@@ -316,11 +316,17 @@ def form_record_void(*, user: Any, record: F, reason: ChangeReason, version: int
 
 
 def _after_write(user: Any, record: FormRecord) -> None:
-    """What a stored row sets off: a concomitant medication's restricted-medication flags."""
+    """What a stored row sets off: a concomitant medication's restricted-medication flags; a lab
+    value's AE proposal (the one hook of safety: a lab value entered, corrected or voided proposes,
+    updates or withdraws the AE its CTCAE grade proposes, edc/safety/services.py)."""
     if isinstance(record, ConcomitantMedication):
         from edc.forms.restricted import restricted_medication_flags_refresh
 
         restricted_medication_flags_refresh(user=user, subject=record.subject)
+    if isinstance(record, LabResult):
+        from edc.safety.services import lab_proposals_refresh
+
+        lab_proposals_refresh(user=user, lab=record)
 
 
 # --- one create service per form ---------------------------------------------------------------
