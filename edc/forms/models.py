@@ -58,11 +58,11 @@ class FormRecord(SiteOwnedModel):
     lock_parents: ClassVar[tuple[str, ...]] = ("visit", "subject", "study")
     fixed_fields: ClassVar[tuple[str, ...]] = ("study", "subject")
     form_version_field: ClassVar[str] = "form_version"
-    # Each form model names its registry form and items (studies/form_stores.py) and what a door
-    # may write (the services refuse anything else by name).
-    form_code: ClassVar[str] = ""
-    form_item_fields: ClassVar[dict[str, str]] = {}
-    editable_fields: ClassVar[tuple[str, ...]] = ()
+    # Each form model declares these (studies/form_stores.py reads them); annotated here for the
+    # type checker only, so a model that forgets one is still caught by the registry check.
+    form_code: ClassVar[str]
+    form_item_fields: ClassVar[dict[str, str]]
+    editable_fields: ClassVar[tuple[str, ...]]
     # The data fields a "not done" row leaves empty (each model lists its own).
     answer_fields: ClassVar[tuple[str, ...]] = ()
     # Fields a "not done" row still carries (the date a test was not done, the test code).

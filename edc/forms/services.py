@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 
 from edc.consent.selectors import first_consent_date
+from edc.core.bsa import mosteller_bsa
 from edc.core.labs import LabValue, LabValueError, read_lab
 from edc.core.partial_dates import PartialDate
 from edc.core.services import ChangeReason, record_save, record_void
@@ -50,7 +51,6 @@ from edc.forms.models import (
 from edc.forms.selectors import known_alive_dates, registry_form
 from edc.subjects.access import require_write
 from edc.visits.models import Visit, VisitStatus
-from studies.models import mosteller_bsa
 
 F = TypeVar("F", bound=FormRecord)
 BSA_PLACES = Decimal("0.01")
@@ -316,11 +316,17 @@ def form_record_void(*, user: Any, record: F, reason: ChangeReason, version: int
 
 
 def _after_write(user: Any, record: FormRecord) -> None:
-    """What a stored row sets off: a concomitant medication's restricted-medication flags."""
+    """What a stored row sets off: a concomitant medication's restricted-medication flags; a lab
+    value's AE proposal (the one hook of safety: a lab value entered, corrected or voided proposes,
+    updates or withdraws the AE its CTCAE grade proposes, edc/safety/services.py)."""
     if isinstance(record, ConcomitantMedication):
         from edc.forms.restricted import restricted_medication_flags_refresh
 
         restricted_medication_flags_refresh(user=user, subject=record.subject)
+    if isinstance(record, LabResult):
+        from edc.safety.services import lab_proposals_refresh
+
+        lab_proposals_refresh(user=user, lab=record)
 
 
 # --- one create service per form ---------------------------------------------------------------

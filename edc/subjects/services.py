@@ -459,3 +459,26 @@ def subject_off_study(
         return subject
     why = gettext("Off study on {day}: {reason}").format(day=date, reason=reason.strip())
     return _transition(subject, user=user, to=SubjectStatus.OFF_STUDY, changes={}, why=why, version=version)
+
+
+@transaction.atomic
+def subject_treatment_start(
+    *, user: Any, subject: Subject, first_dose_date: dt.date, version: int | None = None
+) -> Subject:
+    """The first dose of study treatment was given: the subject is on treatment (edc/visits/treatment.py
+    calls this when the first dose is recorded)."""
+    require_write(user, subject.site)
+    why = gettext("First dose of study treatment on {day}").format(day=first_dose_date)
+    return _transition(
+        subject, user=user, to=SubjectStatus.ON_TREATMENT, changes={}, why=why, version=version
+    )
+
+
+@transaction.atomic
+def subject_treatment_end(
+    *, user: Any, subject: Subject, last_dose_date: dt.date, reason: str, version: int | None = None
+) -> Subject:
+    """Study treatment ended (the end-of-treatment form): the subject goes to follow-up."""
+    require_write(user, subject.site)
+    why = reason.strip() or gettext("End of treatment, last dose on {day}").format(day=last_dose_date)
+    return _transition(subject, user=user, to=SubjectStatus.FOLLOW_UP, changes={}, why=why, version=version)
