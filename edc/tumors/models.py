@@ -340,6 +340,7 @@ class TumorAssessment(FormRecord):
     best_response_confirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
     best_response_unconfirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
     irecist_response = models.CharField(max_length=10, blank=True, editable=False)
+    best_irecist_response_to_date = models.CharField(max_length=10, blank=True, editable=False)
     irecist_reasons = models.TextField(blank=True, editable=False)
     # Exploratory (seed 001): the response of the irradiated and the non-irradiated lesions apart.
     subset_responses = models.JSONField(default=dict, blank=True, editable=False)
@@ -374,6 +375,7 @@ class TumorAssessment(FormRecord):
         "best_response_confirmed_to_date",
         "best_response_unconfirmed_to_date",
         "irecist_response",
+        "best_irecist_response_to_date",
         "irecist_reasons",
         "subset_responses",
         "response_mismatch",

@@ -1072,6 +1072,14 @@ def derived_values(
             itp = iresult.timepoints[i]
             values["irecist_response"] = itp.overall_response
             values["irecist_reasons"] = "; ".join(itp.reasons)
+            values["best_irecist_response_to_date"] = irecist.best_overall_response_irecist(
+                [(t.date, t.overall_response) for t in iresult.timepoints[: i + 1]], icase.protocol
+            )
+            if values["after_progression"]:
+                # Beyond RECIST progression the sum is still what iRECIST reads (spider plots too).
+                values["sum_mm"] = itp.target_sum_mm
+        elif iresult is not None and i > 0:
+            values["best_irecist_response_to_date"] = out[i - 1]["best_irecist_response_to_date"]
         values.update(_mismatch(assessments[i], values))
     return out
 
