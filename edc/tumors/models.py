@@ -196,6 +196,15 @@ class Lesion(FormRecord):
     irradiated_on_study = models.CharField(
         max_length=1, choices=YesNo.choices, blank=True, verbose_name=_("irradiated on study"), editable=False
     )
+    # The on-study radiotherapy that irradiated the lesion (form RT of the forms issue).
+    radiotherapy_course = models.ForeignKey(
+        "forms.RadiotherapyCourse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("radiotherapy course"),
+    )
     new_measurable = models.CharField(
         max_length=1,
         choices=YesNo.choices,
@@ -232,6 +241,7 @@ class Lesion(FormRecord):
     form_field_units: ClassVar[dict[str, str]] = {"slice_thickness_mm": "mm", "diameter_mm": "mm"}
     form_exempt_fields: ClassVar[tuple[str, ...]] = (
         "measurability",  # derived by the engine (recist.classify_lesion), no item anyone enters
+        "radiotherapy_course",  # a link to the RT form's row, not an item of TU
     )
     answer_fields: ClassVar[tuple[str, ...]] = ()
     editable_fields: ClassVar[tuple[str, ...]] = (
@@ -248,6 +258,7 @@ class Lesion(FormRecord):
         "irradiated_before_study",
         "progressed_since_irradiation",
         "on_study_irradiation",
+        "radiotherapy_course",
         "new_measurable",
         "date",
     )
