@@ -83,7 +83,7 @@ class MeasurementWrites:
         )
 
 
-class LesionInline(LesionWrites, AuditedTabularInline):  # type: ignore[misc]
+class LesionInline(LesionWrites, AuditedTabularInline):
     """The lesions entered at this visit (baseline lesions at screening, new lesions at a scan)."""
 
     model = Lesion
@@ -95,7 +95,7 @@ class LesionInline(LesionWrites, AuditedTabularInline):  # type: ignore[misc]
         return services.lesion_create(user=request.user, subject=parent.subject, visit=parent, **data)
 
 
-class AssessmentInline(AssessmentWrites, AuditedStackedInline):  # type: ignore[misc]
+class AssessmentInline(AssessmentWrites, AuditedStackedInline):
     model = TumorAssessment
     fk_name = "visit"
     fields = [*ASSESSMENT_FIELDS, "overall_response", "irecist_response", "response_mismatch", "base_version"]
@@ -105,7 +105,7 @@ class AssessmentInline(AssessmentWrites, AuditedStackedInline):  # type: ignore[
         return services.assessment_create(user=request.user, subject=parent.subject, visit=parent, **data)
 
 
-class MeasurementInline(MeasurementWrites, AuditedTabularInline):  # type: ignore[misc]
+class MeasurementInline(MeasurementWrites, AuditedTabularInline):
     model = LesionMeasurement
     fk_name = "assessment"
     fields = [*MEASUREMENT_FIELDS, "base_version"]

@@ -196,6 +196,15 @@ class Lesion(FormRecord):
     irradiated_on_study = models.CharField(
         max_length=1, choices=YesNo.choices, blank=True, verbose_name=_("irradiated on study"), editable=False
     )
+    # The on-study radiotherapy that irradiated the lesion (form RT of the forms issue).
+    radiotherapy_course = models.ForeignKey(
+        "forms.RadiotherapyCourse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("radiotherapy course"),
+    )
     new_measurable = models.CharField(
         max_length=1,
         choices=YesNo.choices,
@@ -232,6 +241,7 @@ class Lesion(FormRecord):
     form_field_units: ClassVar[dict[str, str]] = {"slice_thickness_mm": "mm", "diameter_mm": "mm"}
     form_exempt_fields: ClassVar[tuple[str, ...]] = (
         "measurability",  # derived by the engine (recist.classify_lesion), no item anyone enters
+        "radiotherapy_course",  # a link to the RT form's row, not an item of TU
     )
     answer_fields: ClassVar[tuple[str, ...]] = ()
     editable_fields: ClassVar[tuple[str, ...]] = (
@@ -248,6 +258,7 @@ class Lesion(FormRecord):
         "irradiated_before_study",
         "progressed_since_irradiation",
         "on_study_irradiation",
+        "radiotherapy_course",
         "new_measurable",
         "date",
     )
@@ -340,6 +351,7 @@ class TumorAssessment(FormRecord):
     best_response_confirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
     best_response_unconfirmed_to_date = models.CharField(max_length=10, blank=True, editable=False)
     irecist_response = models.CharField(max_length=10, blank=True, editable=False)
+    best_irecist_response_to_date = models.CharField(max_length=10, blank=True, editable=False)
     irecist_reasons = models.TextField(blank=True, editable=False)
     # Exploratory (seed 001): the response of the irradiated and the non-irradiated lesions apart.
     subset_responses = models.JSONField(default=dict, blank=True, editable=False)
@@ -374,6 +386,7 @@ class TumorAssessment(FormRecord):
         "best_response_confirmed_to_date",
         "best_response_unconfirmed_to_date",
         "irecist_response",
+        "best_irecist_response_to_date",
         "irecist_reasons",
         "subset_responses",
         "response_mismatch",

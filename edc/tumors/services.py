@@ -142,6 +142,20 @@ def _validate_lesion(lesion: Lesion) -> None:
         raise ValidationError({"not_done_reason": [gettext("A lesion is recorded or not at all.")]})
     if lesion.irradiated_before_study != YesNo.YES and lesion.progressed_since_irradiation:
         add("progressed_since_irradiation", gettext("Only for a lesion irradiated before the study."))
+    course = lesion.radiotherapy_course if lesion.radiotherapy_course_id else None
+    if course is not None:
+        if course.subject_id != lesion.subject_id or course.is_voided:
+            add("radiotherapy_course", gettext("The radiotherapy course is not this subject's."))
+        elif not course.on_study:
+            add(
+                "radiotherapy_course",
+                gettext("Only an on-study radiotherapy course irradiates a lesion on study."),
+            )
+        if lesion.on_study_irradiation in ("", OnStudyIrradiation.NONE):
+            add(
+                "on_study_irradiation",
+                gettext("A lesion linked to an on-study radiotherapy course was irradiated on study."),
+            )
     if lesion.category == LesionCategory.NEW:
         if not lesion.new_measurable:
             add("new_measurable", gettext("Say whether the new lesion is measurable (iRECIST NLT) or not."))
@@ -265,6 +279,7 @@ def lesion_create(
     progressed_since_irradiation: str = "",
     on_study_irradiation: str = OnStudyIrradiation.NONE,
     new_measurable: str = "",
+    radiotherapy_course: Any = None,
 ) -> Lesion:
     """A lesion: a baseline target / non-target (screening visit) or a new lesion (its imaging visit)."""
     require_write(user, subject.site)
@@ -284,6 +299,7 @@ def lesion_create(
         "progressed_since_irradiation": progressed_since_irradiation,
         "on_study_irradiation": on_study_irradiation,
         "new_measurable": new_measurable,
+        "radiotherapy_course": radiotherapy_course,
     }
     for name, value in values.items():
         setattr(record, name, value)
@@ -297,7 +313,7 @@ def lesion_create(
 def _prepare(record: FormRecord, validate: Any) -> None:
     if subject_is_voided(record.subject):
         raise ValidationError({"subject": [gettext("The subject is voided.")]})
-    version, ranges = registry_form(record.form_code)  # type: ignore[attr-defined]
+    version, ranges = registry_form(record.form_code)
     if not record.form_version:
         record.form_version = version
     _derive(record)
@@ -1072,6 +1088,14 @@ def derived_values(
             itp = iresult.timepoints[i]
             values["irecist_response"] = itp.overall_response
             values["irecist_reasons"] = "; ".join(itp.reasons)
+            values["best_irecist_response_to_date"] = irecist.best_overall_response_irecist(
+                [(t.date, t.overall_response) for t in iresult.timepoints[: i + 1]], icase.protocol
+            )
+            if values["after_progression"]:
+                # Beyond RECIST progression the sum is still what iRECIST reads (spider plots too).
+                values["sum_mm"] = itp.target_sum_mm
+        elif iresult is not None and i > 0:
+            values["best_irecist_response_to_date"] = out[i - 1]["best_irecist_response_to_date"]
         values.update(_mismatch(assessments[i], values))
     return out
 
@@ -1146,18 +1170,24 @@ def maintenance_after_complete_response(*, user: Any, subject: Any, assessment: 
     phase = _phase_entered_on_cr(subject)
     if phase is None:
         return False
-    try:
-        from edc.visits.treatment import treatment_phase_switch  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        logger.info("treatment_phase_switch is not installed: subject %s stays in its phase", subject.pk)
+    from edc.visits.treatment import treatment_phase_switch
+
+    if subject.status != "on_treatment":
         return False
-    treatment_phase_switch(
-        user=user,
-        subject=subject,
-        phase_code=phase,
-        date=assessment.date,
-        trigger=f"complete response (RECIST 1.1) at the assessment of {assessment.date}",
-    )
+    try:
+        # A savepoint: a switch the visits service refuses (already in maintenance, a CR dated after
+        # the end of treatment ...) leaves the assessment saved; the refusal is logged.
+        with transaction.atomic():
+            treatment_phase_switch(
+                user=user,
+                subject=subject,
+                phase_code=phase,
+                date=assessment.date,
+                trigger=f"complete response (RECIST 1.1) at the assessment of {assessment.date}",
+            )
+    except ValidationError as exc:
+        logger.info("maintenance switch refused for subject %s: %s", subject.pk, exc)
+        return False
     return True
 
 

@@ -171,6 +171,27 @@ api   deaths                   create    201:ABZ    403:AB       403:AB        4
 api   deaths                   void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
 api   restricted-medication-flags list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
 api   restricted-medication-flags retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+# --- issue 21 ---
+api   tumor-lesions            list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   tumor-lesions            retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   tumor-lesions            history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   tumor-lesions            create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   tumor-lesions            change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   tumor-lesions            void      400:ABZ    403:AB       403:AB        403:AB    403:AB    400:A          400:A           400:Z     -       401
+api   tumor-assessments        list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   tumor-assessments        retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   tumor-assessments        history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   tumor-assessments        change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   tumor-assessments        void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   lesion-measurements      list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   lesion-measurements      retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   lesion-measurements      history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   lesion-measurements      change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   lesion-measurements      void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+admin tumor-lesions            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin tumor-lesions            view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin tumor-assessments        list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin tumor-assessments        view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
@@ -184,7 +205,8 @@ api   restricted-medication-flags retrieve  200:ABZ    200:AB       200:AB      
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:
     """(door, resource, action, {actor: cell}) for every row of TABLE."""
-    lines = [line.split() for line in TABLE.strip().splitlines()]
+    # Lines starting with "#" mark the blocks of later issues (`# --- <issue> ---`).
+    lines = [line.split() for line in TABLE.strip().splitlines() if not line.lstrip().startswith("#")]
     header, body = lines[0], lines[1:]
     assert tuple(header[3:]) == ACTORS, "the table's columns must be ACTORS, in order"
     parsed = []

@@ -22,8 +22,9 @@ from edc.accounts.services import account_event_record
 from edc.core.models import Membership, Role
 from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
+from edc.tumors.models import Lesion, TumorAssessment
 from studies.models import Arm, FormDefinition
-from tests.access import after_treatment, journey
+from tests.access import after_treatment, journey, tumors
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -87,6 +88,7 @@ class World:
         FormDefinition.objects.create(code="VS", name="Vital signs")
         journey.add_records(self)  # the subject journey's records (tests/access/journey.py)
         after_treatment.add_records(self)  # issue 19's forms (tests/access/after_treatment.py)
+        tumors.add_records(self)  # issue 21's lesions and assessments (tests/access/tumors.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -628,6 +630,45 @@ def _issue19_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_issue19_resources())
+# --- issue 21: tumour lesions, assessments, measurements (tests/access/tumors.py) -----------------
+
+
+def _tumor_resources() -> dict[tuple[str, str], Resource]:
+    found: dict[tuple[str, str], Resource] = {}
+    for resource, (model, body) in tumors.CHANGES.items():
+        actions = {
+            "list": api_list(resource, f"/api/{resource}/", site_filter="site"),
+            "retrieve": api_get(f"/api/{resource}/{{pk}}/"),
+            "history": api_get(f"/api/{resource}/{{pk}}/history/"),
+            "change": tumors.api_change(resource, model, body, _status),
+            "void": journey.api_void(resource, model, _status),
+        }
+        if resource == "tumor-lesions":
+            actions["create"] = tumors.api_create_lesion(_status)
+        found[("api", resource)] = Resource(
+            resource,
+            missing=uuid.uuid4,
+            marker=lambda record: str(record.pk),
+            actions=actions,
+            unchanged=journey._unchanged(model),
+        )
+    for resource, path, model in (
+        ("tumor-lesions", "/admin/tumors/lesion/", Lesion),
+        ("tumor-assessments", "/admin/tumors/tumorassessment/", TumorAssessment),
+    ):
+        found[("admin", resource)] = Resource(
+            resource,
+            missing=uuid.uuid4,
+            marker=lambda record: str(record.pk),
+            actions={
+                "list": admin_list(resource, path, site_filter="site__id__exact"),
+                "view": admin_page(path + "{pk}/change/", model),
+            },
+        )
+    return found
+
+
+RESOURCES.update(_tumor_resources())
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
