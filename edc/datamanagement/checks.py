@@ -248,6 +248,61 @@ def stale_eligibility_decision(subjects: QuerySet) -> Iterable[Finding]:
             )
 
 
+@edit_check(
+    "restricted_medication_in_window",
+    models=["forms.concomitantmedication", "forms.restrictedmedicationflag", "visits.exposure"],
+    description="A concomitant medication inside a restricted-medication rule's window.",
+)
+def restricted_medication_in_window(subjects: QuerySet) -> Iterable[Finding]:
+    """A restricted medication inside its window: the active flags of edc/forms/restricted.py (one query).
+
+    The flag is refreshed whenever the medication changes (forms' after-write hook, which runs before
+    the edit checks); a flag the data no longer raises is voided, so its query closes.
+    """
+    from edc.forms.models import RestrictedMedicationFlag
+
+    rows = (
+        RestrictedMedicationFlag.objects.active()
+        .filter(subject__in=subjects.values("id"))
+        .values_list("subject_id", "study_id", "site_id", "medication_id", "rule", "message", "certain")
+    )
+    for subject, study, site, medication, rule, message, certain in rows:
+        text = message if certain else gettext("Possibly (partial dates): {message}").format(message=message)
+        yield Finding(
+            subject, study, site, "forms.concomitantmedication", medication, f"restricted:{rule}", text
+        )
+
+
+@edit_check(
+    "ae_onset_after_resolution",
+    models=["safety.adverseevent"],
+    description="An adverse event resolved before its onset.",
+)
+def ae_onset_after_resolution(subjects: QuerySet) -> Iterable[Finding]:
+    """An adverse event whose resolution date lies before its onset (one query)."""
+    from django.db.models import F
+
+    from edc.safety.models import AdverseEvent
+
+    rows = (
+        AdverseEvent.objects.active()
+        .filter(subject__in=subjects.values("id"), resolution__lt=F("onset"))
+        .values_list("id", "subject_id", "study_id", "site_id", "term", "onset", "resolution")
+    )
+    for pk, subject, study, site, term, onset, resolution in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "safety.adverseevent",
+            pk,
+            "resolution",
+            gettext("{term}: resolved on {end}, before its onset on {start}.").format(
+                term=term, end=resolution, start=onset
+            ),
+        )
+
+
 def _missing_form_rule() -> None:
     """Registered only when edc.forms.status (contract C5, issue h19b) is there."""
     try:
