@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from edc.core.exceptions import RecordLocked
 from edc.core.services import ChangeReason
-from edc.datamanagement.models import Query, QueryEvent
-from edc.datamanagement.models import AppendOnly
+from edc.datamanagement.models import AppendOnly, Query, QueryEvent
 from edc.datamanagement.services import edit_checks_run
 from edc.forms import services as forms
 from edc.subjects import services as subject_services
@@ -163,11 +162,11 @@ def test_the_query_list_filters_by_subject_and_shows_rule_status_and_ageing(worl
 
 def test_the_query_list_costs_a_fixed_number_of_queries(world, django_assert_num_queries):
     manager = client(world.users["data_manager"])
-    for n in range(2):
+    for _n in range(2):
         _raise(world, _vitals(world), user="data_manager")
     with django_assert_num_queries(3):  # the page; the events with their users (prefetch: 2)
         assert len(manager.get("/api/queries/").json()["results"]) == 2
-    for n in range(6):
+    for _n in range(6):
         _raise(world, _vitals(world, world.subject_b), user="data_manager")
     with django_assert_num_queries(3):
         assert len(manager.get("/api/queries/").json()["results"]) == 8
