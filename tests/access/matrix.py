@@ -149,6 +149,21 @@ admin visits                   view      200:ABZ    200:AB       200:AB        2
 admin screening-log            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin eligibility              view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 admin enroll                   view      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       login
+# --- issue 22: data management (tests/access/datamanagement.py) ---
+api   queries                  list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   queries                  retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   queries                  history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   queries                  create    201:ABZ    403:AB       201:AB        201:AB    403:AB    403:A          403:A           403:Z     -       401
+api   queries                  answer    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   queries                  close     200:ABZ    403:AB       200:AB        200:AB    403:AB    403:A          403:A           403:Z     -       401
+api   data-locks               lock      200:ABZ    403:AB       200:AB        403:AB    403:AB    403:A          403:A           403:Z     -       401
+api   sdv                      mark      201:ABZ    403:AB       403:AB        201:AB    403:AB    403:A          403:A           403:Z     -       401
+api   signatures               sign      201:ABZ    403:AB       403:AB        403:AB    403:AB    403:A          201:A           403:Z     -       401
+api   audit-trail              subject   200:ABZ    200:AB       200:AB        200:AB    403:AB    200:A          200:A           200:Z     -       401
+api   audit-trail-study        study     200:SO     200:S        200:S         403:S     403:S     403:S          403:S           403:O     -       401
+admin queries                  list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin queries                  view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin queries                  history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
@@ -162,7 +177,8 @@ admin enroll                   view      200:ABZ    403:AB       403:AB        4
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:
     """(door, resource, action, {actor: cell}) for every row of TABLE."""
-    lines = [line.split() for line in TABLE.strip().splitlines()]
+    # A line starting with "#" names the block of an issue (it is no row).
+    lines = [line.split() for line in TABLE.strip().splitlines() if not line.lstrip().startswith("#")]
     header, body = lines[0], lines[1:]
     assert tuple(header[3:]) == ACTORS, "the table's columns must be ACTORS, in order"
     parsed = []

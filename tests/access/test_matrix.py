@@ -23,7 +23,7 @@ from edc.core.models import Membership, Role
 from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from studies.models import Arm, FormDefinition
-from tests.access import journey
+from tests.access import datamanagement, journey
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -86,6 +86,7 @@ class World:
         }
         FormDefinition.objects.create(code="VS", name="Vital signs")
         journey.add_records(self)  # the subject journey's records (tests/access/journey.py)
+        datamanagement.add_records(self)  # issue 22's records (tests/access/datamanagement.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -590,6 +591,12 @@ def _journey_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_journey_resources())
+# --- issue 22: data management (tests/access/datamanagement.py) ---
+RESOURCES.update(
+    datamanagement.resources(
+        Resource, {"status": _status, "api_list": api_list, "api_get": api_get, "admin_list": admin_list}
+    )
+)
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
