@@ -318,7 +318,10 @@ def _missing_form_rule() -> None:
     def missing_expected_form(subjects: QuerySet) -> Iterable[Finding]:
         """A done visit without a form its definition expects (the form status of C5)."""
         visits = list(
-            Visit.objects.active().filter(subject__in=subjects.values("id"), status=VisitStatus.DONE)
+            # Only a visit of a definition expects forms (an unscheduled one expects none).
+            Visit.objects.active().filter(
+                subject__in=subjects.values("id"), status=VisitStatus.DONE, definition__isnull=False
+            )
         )
         status = visit_form_status(visits)
         for visit in visits:

@@ -65,7 +65,12 @@ class Command(BaseCommand):
                     "queries_raised": run.raised,
                     "sql_queries": len(captured.captured_queries),
                     "on_save_queries": len(on_save.captured_queries),
+                    "sql_seconds": round(sum(float(q["time"]) for q in captured.captured_queries), 2),
                 }
+                if options["verbosity"] > 1:
+                    slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
+                    for query in slow:
+                        self.stderr.write(f"{query['time']} {query['sql'][:300]}")
                 raise _Rollback
         except _Rollback:
             pass
