@@ -273,36 +273,6 @@ def restricted_medication_in_window(subjects: QuerySet) -> Iterable[Finding]:
         )
 
 
-@edit_check(
-    "ae_onset_after_resolution",
-    models=["safety.adverseevent"],
-    description="An adverse event resolved before its onset.",
-)
-def ae_onset_after_resolution(subjects: QuerySet) -> Iterable[Finding]:
-    """An adverse event whose resolution date lies before its onset (one query)."""
-    from django.db.models import F
-
-    from edc.safety.models import AdverseEvent
-
-    rows = (
-        AdverseEvent.objects.active()
-        .filter(subject__in=subjects.values("id"), resolution__lt=F("onset"))
-        .values_list("id", "subject_id", "study_id", "site_id", "term", "onset", "resolution")
-    )
-    for pk, subject, study, site, term, onset, resolution in rows:
-        yield Finding(
-            subject,
-            study,
-            site,
-            "safety.adverseevent",
-            pk,
-            "resolution",
-            gettext("{term}: resolved on {end}, before its onset on {start}.").format(
-                term=term, end=resolution, start=onset
-            ),
-        )
-
-
 def _missing_form_rule() -> None:
     """Registered only when edc.forms.status (contract C5, issue h19b) is there."""
     try:
