@@ -78,7 +78,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result))
         else:
             self.stdout.write(
-                "{subjects} subjects: {seconds} s, {sql_queries} SQL queries ({queries_per_subject} per subject), "
+                "{subjects} subjects: {seconds} s, {sql_queries} SQL queries "
+                "({queries_per_subject} per subject), "
                 "{queries_raised} queries raised; on save {on_save_queries} SQL queries".format(**result)
             )
 
