@@ -157,7 +157,7 @@ class FieldChangeInWordsSerializer(serializers.Serializer):
     """One field's change as a person reads it: its label, the values in words."""
 
     field = serializers.CharField(help_text=_("The field's name."))
-    label = serializers.CharField(help_text=_("The field's label, as the forms show it."))
+    label = serializers.CharField(help_text=_("The field's label, as the forms show it."))  # type: ignore[assignment]  # the key's name
     old = serializers.CharField(
         allow_blank=True, help_text=_("The value before, in words (blank on creation).")
     )

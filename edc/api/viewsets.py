@@ -78,7 +78,9 @@ class AuditedViewSet(
             queryset = queryset.annotate(
                 _edc_identified=models.Exists(
                     Membership.objects.filter(
-                        user_id=user.pk, is_active=True, study_id=models.OuterRef("study_id")
+                        user_id=user.pk,  # type: ignore[misc]  # a signed-in user here
+                        is_active=True,
+                        study_id=models.OuterRef("study_id"),
                     ).exclude(role=Role.SPONSOR_VIEWER)
                 )
             )

@@ -206,7 +206,7 @@ class ScopedHistoryAdminMixin:
         model = self.model
         records = list(historical_records)
         hidden: set[str] = set()
-        if records and getattr(model, "identifying_fields", ()) and pseudonymised(request.user, records[0]):
+        if records and getattr(model, "identifying_fields", None) and pseudonymised(request.user, records[0]):
             hidden = set(model.identifying_fields)
         cache: dict[tuple[Any, Any], str] = {}
         for newer, older in itertools.pairwise(records):

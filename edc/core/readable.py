@@ -50,7 +50,7 @@ def value_words(
     except FieldDoesNotExist:
         field = None
     if field is not None and getattr(field, "choices", None):
-        labels = {str(code): str(label) for code, label in field.flatchoices}
+        labels = {str(code): str(label) for code, label in field.flatchoices}  # type: ignore[union-attr]  # choices: a concrete field
         if str(value) in labels:
             return labels[str(value)]
     if field is not None and field.is_relation and field.many_to_one:

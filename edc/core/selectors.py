@@ -54,7 +54,7 @@ def history_for(instance: Model, user: Any) -> list[HistoryEntry]:
     cache: dict[tuple[Any, Any], str] = {}
     for row in rows:
         for field in fields:
-            if field.many_to_one and field.is_cached(row):
+            if field.many_to_one and field.is_cached(row):  # type: ignore[attr-defined]  # relation fields have it
                 related = getattr(row, field.name)
                 if related is not None:
                     cache[(field.related_model, related.pk)] = str(related)

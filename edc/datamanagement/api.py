@@ -199,7 +199,7 @@ class QueryViewSet(_Stale, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     serializer_class = QuerySerializer
     filterset_class = QueryFilter
-    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, VoidedFilter]
+    filter_backends = [*api_settings.DEFAULT_FILTER_BACKENDS, VoidedFilter]  # type: ignore[list-item]  # DRF settings are untyped
     cursor_ordering = ("updated", "id")
 
     def get_queryset(self) -> Any:
@@ -404,8 +404,9 @@ def _session_key(request: Request) -> str:
     if session is not None and session.session_key:
         return "session:" + session.session_key
     auth = request.auth
-    if auth is not None and getattr(auth, "key_digest", None):
-        return "token:" + auth.key_digest
+    digest = getattr(auth, "key_digest", None)
+    if digest:
+        return "token:" + str(digest)
     return ""
 
 
@@ -566,9 +567,10 @@ class AuditTrailView(APIView):
                 raise Http404
             study = subject.study
         else:
-            if not (study_key.isascii() and study_key.isdigit()) or int(study_key) > 2**31:  # type: ignore[union-attr]
+            key = study_key or ""
+            if not (key.isascii() and key.isdigit()) or int(key) > 2**31:
                 raise Http404
-            study = visible_studies(request.user).filter(pk=int(study_key)).first()  # type: ignore[arg-type]
+            study = visible_studies(request.user).filter(pk=int(key)).first()
             if study is None:
                 raise Http404
         if not may_export(request.user, study, whole_study=subject is None):

@@ -52,7 +52,7 @@ def _subject_models() -> list[type[AuditedModel]]:
         if model is Subject or not issubclass(model, AuditedModel) or model._meta.abstract:
             continue
         try:
-            field = model._meta.get_field("subject")
+            field = model._meta.get_field("subject")  # type: ignore[misc]  # probing: not every model has it
         except Exception:
             continue
         if field.is_relation and field.related_model is Subject:
@@ -75,7 +75,7 @@ def _kind(row: Any, older: Any) -> str:
 def _model_rows(model: type[AuditedModel], user: Any, subjects: Any, study: Any) -> Iterator[list[str]]:
     from edc.subjects.models import Subject
 
-    history = scope(model.history.all(), user, model=model)  # type: ignore[attr-defined]
+    history = scope(model.history.all(), user, model=model)
     key = "id" if model is Subject else "subject_id"
     if subjects is not None:
         history = history.filter(**{f"{key}__in": subjects})
@@ -90,9 +90,9 @@ def _model_rows(model: type[AuditedModel], user: Any, subjects: Any, study: Any)
     )
     label = str(model._meta.verbose_name)
     cache: dict[Any, str] = {}
-    previous = None
+    previous: Any = None
     for row in history.iterator(chunk_size=2000):
-        older = previous if previous is not None and previous.id == row.id else None
+        older: Any = previous if previous is not None and previous.id == row.id else None
         previous = row
         who = row.history_user.get_username() if row.history_user else "system"
         why = reason_words(row.history_reason_code, row.history_change_reason or "")
@@ -151,16 +151,17 @@ def _people_rows(users: Any, study: Any) -> Iterator[list[str]]:
             "",
         ]
     rows = (
-        Membership.history.filter(study_id=study.pk, user__in=users)  # type: ignore[attr-defined]
+        Membership.history.filter(study_id=study.pk, user__in=users)
         .select_related("history_user", "user", "site")
         .order_by("id", "history_date", "history_id")
     )
-    previous = None
+    previous: Any = None
     for row in rows.iterator(chunk_size=2000):
-        older = previous if previous is not None and previous.id == row.id else None
+        older: Any = previous if previous is not None and previous.id == row.id else None
         previous = row
         for name in ("role", "site", "is_active"):
-            new, old = getattr(row, f"{name}_id" if name == "site" else name), None
+            new: Any = getattr(row, f"{name}_id" if name == "site" else name)
+            old: Any = None
             if older is not None:
                 old = getattr(older, f"{name}_id" if name == "site" else name)
                 if new == old:

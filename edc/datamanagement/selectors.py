@@ -71,7 +71,7 @@ def sdv_states(marks: list[SourceVerification]) -> dict[Any, SdvState]:
         model = apps.get_model(record_type)
         lowest = min(m.verified_version for m in group)
         rows = list(
-            model.history.filter(id__in={m.record_id for m in group}, version__gte=lowest)  # type: ignore[attr-defined]
+            model.history.filter(id__in={m.record_id for m in group}, version__gte=lowest)
             .select_related("history_user")
             .order_by("history_date", "history_id")
         )

@@ -394,7 +394,7 @@ def meaning_of(kind: str) -> str:
 def _rows(model: type[models.Model], **filters: Any) -> list[tuple[str, str, int]]:
     return [
         (model._meta.label_lower, str(pk), version)
-        for pk, version in model.objects.filter(**filters).values_list("id", "version")
+        for pk, version in model._default_manager.filter(**filters).values_list("id", "version")
     ]
 
 
@@ -459,8 +459,6 @@ def signature_sign(
     *, user: Any, kind: str, record: Any, password: str, username: str | None = None, session_key: str = ""
 ) -> Signature:
     """The investigator signs a visit, a casebook or the screening decision, re-authenticating."""
-    from edc.accounts.models import AccountEventKind
-
     subject = subject_of(record)
     _require(user, Capability.SIGN, subject.site, gettext("Only an investigator of site {site} signs."))
     errors: dict[str, list[str]] = {}
@@ -472,7 +470,6 @@ def signature_sign(
     if not password or not user.check_password(password):
         errors["password"] = [gettext("The password is not correct.")]
     if errors:
-        _signing_failed(user, AccountEventKind)
         raise ValidationError(errors)
     if record.is_voided:
         raise ValidationError({"record_id": [gettext("A voided record is not signed.")]})
@@ -498,17 +495,6 @@ def signature_sign(
         session_digest=_digest(session_key),
     )
     return record_bulk_create([signature], user=user)[0]
-
-
-def _signing_failed(user: Any, kinds: Any) -> None:
-    # A wrong password at signing is a failed authentication: recorded like a failed login would be
-    # only when the accounts app offers the kind (it records logins today).
-    kind = getattr(kinds, "SIGNATURE_FAILED", None)
-    if kind is None:
-        return
-    from edc.accounts.services import account_event_record
-
-    account_event_record(kind=kind, door="api", username=user.get_username(), now=timezone.now())
 
 
 # --- locking ---------------------------------------------------------------------------------------

@@ -169,7 +169,12 @@ class Command(BaseCommand):
         record_bulk_create(
             [
                 VitalSigns(
-                    study=study, site=v.site, subject=v.subject, visit=v, date=v.visit_date, weight_kg=70
+                    study=study,
+                    site=v.site,
+                    subject=v.subject,
+                    visit=v,
+                    date=v.visit_date or day,
+                    weight_kg=70,
                 )
                 for v in visits
                 if v.code == "SCR"
