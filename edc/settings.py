@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "edc.tumors",
     "edc.outcomes",
     "edc.api",
+    "edc.datamanagement",
 ]
 
 MIDDLEWARE = [

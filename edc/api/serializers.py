@@ -72,6 +72,18 @@ class StrictModelSerializer(serializers.ModelSerializer):
     serializer_related_field = strict.StrictPrimaryKeyRelatedField
     serializer_choice_field = strict.StrictChoiceField
 
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        hidden = getattr(instance, "identifying_fields", ())
+        request = self.context.get("request")
+        if hidden and request is not None and _pseudonymised(request, instance):
+            # A sponsor viewer reads pseudonymised data: no initials, a birth date as its year.
+            for name in hidden:
+                if data.get(name):
+                    value = data[name]
+                    data[name] = str(value)[:4] if name.endswith("birth_date") else ""
+        return data
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return super().to_internal_value(data)
@@ -84,6 +96,22 @@ class StrictModelSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+def _pseudonymised(request: Any, instance: Any) -> bool:
+    """edc.core.scoping.pseudonymised, asked once per study and request (lists ask per row)."""
+    from edc.core.scoping import pseudonymised
+
+    identified = getattr(instance, "_edc_identified", None)
+    if identified is not None:  # annotated by AuditedViewSet.get_queryset: no query per row
+        return not identified
+    cache = getattr(request, "_edc_pseudonymised", None)
+    if cache is None:
+        cache = request._edc_pseudonymised = {}
+    key = getattr(instance, "study_id", None)
+    if key not in cache:
+        cache[key] = pseudonymised(request.user, instance)
+    return bool(cache[key])
 
 
 class ChangeReasonSerializer(serializers.Serializer):
@@ -125,15 +153,32 @@ class FieldChangeSerializer(serializers.Serializer):
     new = serializers.JSONField(allow_null=True, help_text=_("The value after."))
 
 
+class FieldChangeInWordsSerializer(serializers.Serializer):
+    """One field's change as a person reads it: its label, the values in words."""
+
+    field = serializers.CharField(help_text=_("The field's name."))
+    label = serializers.CharField(help_text=_("The field's label, as the forms show it."))  # type: ignore[assignment]  # the key's name
+    old = serializers.CharField(
+        allow_blank=True, help_text=_("The value before, in words (blank on creation).")
+    )
+    new = serializers.CharField(help_text=_("The value after, in words."))
+
+
 class HistoryEntrySerializer(serializers.Serializer):
     """One entry of a record's audit trail (GET .../history/)."""
 
     at = serializers.DateTimeField(help_text=_("When the change was stored."))
     user = serializers.CharField(allow_null=True, help_text=_("Who wrote it (username)."))
-    kind = serializers.ChoiceField(choices=["created", "changed", "moved", "voided"])
+    kind = serializers.ChoiceField(choices=["created", "changed", "moved", "voided", "locked", "unlocked"])
     version = serializers.IntegerField(allow_null=True, help_text=_("The record's version after it."))
     reason_code = serializers.CharField(allow_blank=True, help_text=_("The coded reason for change."))
     reason = serializers.CharField(allow_blank=True, help_text=_("The reason for change, in words."))
+    reason_words = serializers.CharField(
+        allow_blank=True, help_text=_("The coded reason's label and the explanation, as one phrase.")
+    )
     changes = serializers.DictField(
         child=FieldChangeSerializer(), help_text=_("Per changed field: its old and new value.")
+    )
+    changes_in_words = FieldChangeInWordsSerializer(
+        many=True, help_text=_("The same changes in words: label, old -> new (choices by their label).")
     )

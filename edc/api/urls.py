@@ -6,6 +6,7 @@ import studies.api
 from edc.accounts.api import TokenObtainView
 from edc.api.docs import RedocView, SwaggerView
 from edc.consent import api as consent_api
+from edc.datamanagement import api as datamanagement_api
 from edc.forms import api as forms_api
 from edc.outcomes import api as outcomes_api
 from edc.safety import api as safety_api
@@ -20,6 +21,7 @@ safety_api.register(router)
 consent_api.register(router)
 forms_api.register(router)
 visits_api.register(router)
+datamanagement_api.register(router)
 tumors_api.register(router)
 
 urlpatterns = [
@@ -30,5 +32,6 @@ urlpatterns = [
     *tumors_api.urlpatterns,
     *outcomes_api.urlpatterns,
     *safety_api.urlpatterns,
+    *datamanagement_api.urlpatterns_(),
     *router.urls,
 ]

@@ -34,7 +34,7 @@ from edc.api.serializers import (
     VoidSerializer,
 )
 from edc.core.exceptions import StaleRecord
-from edc.core.models import AuditedQuerySet
+from edc.core.models import AuditedQuerySet, Membership, Role
 from edc.core.scoping import scope
 from edc.core.selectors import history_for
 from edc.core.services import ChangeReason
@@ -70,7 +70,21 @@ class AuditedViewSet(
     cursor_ordering = ("updated", "id")
 
     def get_queryset(self) -> models.QuerySet:
-        return cast(AuditedQuerySet, scope(super().get_queryset(), self.request.user))
+        queryset = scope(super().get_queryset(), self.request.user)
+        user = self.request.user
+        if getattr(queryset.model, "identifying_fields", ()) and not user.is_superuser:
+            # Whether the reader may see who the person is (any role but sponsor viewer in the
+            # record's study), in the page's own query: pseudonymised lists cost no query more.
+            queryset = queryset.annotate(
+                _edc_identified=models.Exists(
+                    Membership.objects.filter(
+                        user_id=user.pk,  # type: ignore[misc]  # a signed-in user here
+                        is_active=True,
+                        study_id=models.OuterRef("study_id"),
+                    ).exclude(role=Role.SPONSOR_VIEWER)
+                )
+            )
+        return cast(AuditedQuerySet, queryset)
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())

@@ -124,7 +124,7 @@ def consent_sign(
     if version.study_id != subject.study_id:
         raise ValidationError({"version": [gettext("This consent version belongs to another study.")]})
     _check(consent, first=_is_first(subject))
-    return record_save(consent, user=user)
+    return _checked(record_save(consent, user=user))
 
 
 @transaction.atomic
@@ -161,7 +161,7 @@ def consent_update(
     for name, value in changes.items():
         setattr(consent, name, value)
     _check(consent, first=_is_first(consent.subject, exclude=consent.pk))
-    return record_update(consent, user=user, changes={}, reason=reason, version=version)
+    return _checked(record_update(consent, user=user, changes={}, reason=reason, version=version))
 
 
 @transaction.atomic
@@ -169,4 +169,12 @@ def consent_void(
     *, user: Any, consent: SignedConsent, reason: ChangeReason, version: int | None = None
 ) -> SignedConsent:
     require_write(user, consent.site)
-    return record_void(consent, user=user, reason=reason, version=version)
+    return _checked(record_void(consent, user=user, reason=reason, version=version))
+
+
+def _checked(consent: SignedConsent) -> SignedConsent:
+    """The edit checks of the subject after a consent write (a date before consent, issue 22)."""
+    from edc.datamanagement.services import edit_checks_run_for
+
+    edit_checks_run_for(consent)
+    return consent

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from django import forms
@@ -27,9 +28,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from edc.core.admin_site import site
 from edc.core.exceptions import RecordLocked, StaleRecord
 from edc.core.models import AuditedModel, Capability, Membership, ReasonCode
+from edc.core.readable import field_label, reason_words, value_words
 from edc.core.scoping import (
     capabilities_anywhere,
     has_capability,
+    pseudonymised,
     request_grants,
     scope,
     sites_with,
@@ -195,6 +198,33 @@ class ScopedHistoryAdminMixin:
             queryset = scope(queryset, request.user, model=self.model)
         return queryset
 
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True
+    ) -> None:
+        """Each entry's changes in words (issue 22): the field's label, old -> new as a person reads
+        them (a choice's label, Yes/No, a related record's name), not raw column names and codes."""
+        model = self.model
+        records = list(historical_records)
+        hidden: set[str] = set()
+        if records and getattr(model, "identifying_fields", None) and pseudonymised(request.user, records[0]):
+            hidden = set(model.identifying_fields)
+        cache: dict[tuple[Any, Any], str] = {}
+        for newer, older in itertools.pairwise(records):
+            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+            newer.history_delta_changes = [
+                {
+                    "field": field_label(model, change.field),
+                    "old": value_words(model, change.field, change.old, cache),
+                    "new": value_words(model, change.field, change.new, cache),
+                }
+                for change in delta.changes
+                if change.field not in hidden and change.field not in ("updated", "version")
+            ]
+
+    def reason_in_words(self, record: Any) -> str:
+        """The history page's reason column: the coded reason's label with the explanation."""
+        return reason_words(getattr(record, "history_reason_code", ""), record.history_change_reason or "")
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
@@ -302,7 +332,7 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
     """Subclasses implement the three writes by calling their app's services (as AuditedViewSet does)."""
 
     form = AuditedAdminForm
-    history_list_display = ["history_reason_code", "history_change_reason"]
+    history_list_display = ["reason_in_words"]
     list_filter: tuple[Any, ...] = (VoidedFilter,)
 
     # --- the writes: one service each -------------------------------------------------------------
@@ -399,6 +429,8 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = self._model_field_names(request, obj)
+        if obj is not None and obj.identifying_fields and pseudonymised(request.user, obj):
+            fields = [name for name in fields if name not in obj.identifying_fields]
         if obj is not None and not _on_history_page(request) and self.has_change_permission(request, obj):
             fields += list(REASON_FIELDS)
         return fields

@@ -116,6 +116,9 @@ class AuditedModel(models.Model):
     system_fields: ClassVar[tuple[str, ...]] = ("version", "voided_at", "void_reason", "locked_at")
     # Fields fixed once the record exists (its study, its identity).
     fixed_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields that identify a person (initials, birth date): withheld from a pseudonymised reader (a
+    # sponsor viewer) in the API, the history and the admin (edc.core.scoping.pseudonymised).
+    identifying_fields: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True

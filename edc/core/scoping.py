@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext
 
-from edc.core.models import ROLE_CAPABILITIES, Capability, Membership, roles_with
+from edc.core.models import ROLE_CAPABILITIES, Capability, Membership, Role, roles_with
 from studies.models import Site, Study
 
 
@@ -157,3 +157,16 @@ def require_site_write(user: Any, site: Site) -> None:
                 site=site.code
             )
         )
+
+
+def pseudonymised(user: Any, record: Any) -> bool:
+    """Whether the user sees the record's study only pseudonymised (issue 22): every active
+    membership they hold there is a sponsor viewer's, so identifying fields (a model's
+    `identifying_fields`: initials, birth date) are withheld from them in the API, history and admin."""
+    if _sees_all(user) or not _signed_in(user):
+        return False
+    study_id = getattr(record, "study_id", None)
+    if study_id is None:
+        return False
+    roles = set(_memberships(user).filter(study_id=study_id).values_list("role", flat=True))
+    return bool(roles) and roles <= {Role.SPONSOR_VIEWER}

@@ -180,7 +180,11 @@ def eligibility_decide(
         decided_by=user if user is not None and user.is_authenticated else None,
         decided_at=timezone.now(),
     )
-    return record_save(decision, user=user)
+    decision = record_save(decision, user=user)
+    from edc.datamanagement.services import edit_checks_run_for
+
+    edit_checks_run_for(decision)  # a new decision closes the stale one's query (issue 22)
+    return decision
 
 
 __all__ = ["Answer", "eligibility_confirm", "eligibility_decide"]

@@ -327,6 +327,10 @@ def _after_write(user: Any, record: FormRecord) -> None:
         from edc.safety.services import lab_proposals_refresh
 
         lab_proposals_refresh(user=user, lab=record)
+    # Last, on what the hooks above stored: the edit checks of this record's subject (issue 22).
+    from edc.datamanagement.services import edit_checks_run_for
+
+    edit_checks_run_for(record)
 
 
 # --- one create service per form ---------------------------------------------------------------

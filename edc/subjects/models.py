@@ -116,6 +116,8 @@ class Subject(SiteOwnedModel):
     fixed_fields: ClassVar[tuple[str, ...]] = ("study", "screening_number", "rescreen_of")
     # What a door may change on an existing subject (subject_update's keyword arguments).
     editable_fields: ClassVar[tuple[str, ...]] = ("site", "sex", "birth_date", "initials")
+    # Withheld from a sponsor viewer (pseudonymised data): the birth date is shown as its year only.
+    identifying_fields: ClassVar[tuple[str, ...]] = ("initials", "birth_date")
     # The subject record stores the registry's DM (demographics) form (studies/form_stores.py);
     # identifiers, status and the journey's dates are set by the transition services, not entered
     # on the form.

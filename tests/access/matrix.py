@@ -192,6 +192,21 @@ admin tumor-lesions            list      ABZ        AB           AB            A
 admin tumor-lesions            view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 admin tumor-assessments        list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin tumor-assessments        view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+# --- issue 22: data management (tests/access/datamanagement.py) ---
+api   queries                  list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   queries                  retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   queries                  history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   queries                  create    201:ABZ    403:AB       201:AB        201:AB    403:AB    403:A          403:A           403:Z     -       401
+api   queries                  answer    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   queries                  close     200:ABZ    403:AB       200:AB        200:AB    403:AB    403:A          403:A           403:Z     -       401
+api   data-locks               lock      200:ABZ    403:AB       200:AB        403:AB    403:AB    403:A          403:A           403:Z     -       401
+api   sdv                      mark      201:ABZ    403:AB       403:AB        201:AB    403:AB    403:A          403:A           403:Z     -       401
+api   signatures               sign      201:ABZ    403:AB       403:AB        403:AB    403:AB    403:A          201:A           403:Z     -       401
+api   audit-trail              subject   200:ABZ    200:AB       200:AB        200:AB    403:AB    200:A          200:A           200:Z     -       401
+api   audit-trail-study        study     200:SO     200:S        200:S         403:S     403:S     403:S          403:S           403:O     -       401
+admin queries                  list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin queries                  view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin queries                  history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

@@ -24,7 +24,7 @@ from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from edc.tumors.models import Lesion, TumorAssessment
 from studies.models import Arm, FormDefinition
-from tests.access import after_treatment, journey, tumors
+from tests.access import after_treatment, datamanagement, journey, tumors
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -89,6 +89,7 @@ class World:
         journey.add_records(self)  # the subject journey's records (tests/access/journey.py)
         after_treatment.add_records(self)  # issue 19's forms (tests/access/after_treatment.py)
         tumors.add_records(self)  # issue 21's lesions and assessments (tests/access/tumors.py)
+        datamanagement.add_records(self)  # issue 22's records (tests/access/datamanagement.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -593,6 +594,12 @@ def _journey_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_journey_resources())
+# --- issue 22: data management (tests/access/datamanagement.py) ---
+RESOURCES.update(
+    datamanagement.resources(
+        Resource, {"status": _status, "api_list": api_list, "api_get": api_get, "admin_list": admin_list}
+    )
+)
 
 
 # --- issue 19: the after-treatment, radiotherapy and biomarker forms (tests/access/after_treatment.py)
