@@ -12,6 +12,7 @@ from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
 from edc.tumors import api as tumors_api
 from edc.visits import api as visits_api
+from edc.visits import api_treatment as treatment_api
 
 router = DefaultRouter()
 studies.api.register(router)
@@ -20,6 +21,7 @@ safety_api.register(router)
 consent_api.register(router)
 forms_api.register(router)
 visits_api.register(router)
+treatment_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -29,5 +31,6 @@ urlpatterns = [
     *tumors_api.urlpatterns,
     *outcomes_api.urlpatterns,
     *safety_api.urlpatterns,
+    *treatment_api.urlpatterns,
     *router.urls,
 ]

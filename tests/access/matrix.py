@@ -149,6 +149,21 @@ admin visits                   view      200:ABZ    200:AB       200:AB        2
 admin screening-log            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin eligibility              view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 admin enroll                   view      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       login
+# --- issue 18 (treatment) ---
+api   exposures                list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   exposures                retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   exposures                history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   exposures                create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   exposures                change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   exposures                void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   end-of-treatment         list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   end-of-treatment         retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   end-of-treatment         change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   subject-end-of-treatment post      201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+admin exposures                list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin exposures                view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin end-of-treatment         list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin end-of-treatment         view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
@@ -162,7 +177,8 @@ admin enroll                   view      200:ABZ    403:AB       403:AB        4
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:
     """(door, resource, action, {actor: cell}) for every row of TABLE."""
-    lines = [line.split() for line in TABLE.strip().splitlines()]
+    # A line starting with "#" names the block of rows below it (one block per issue).
+    lines = [line.split() for line in TABLE.strip().splitlines() if not line.lstrip().startswith("#")]
     header, body = lines[0], lines[1:]
     assert tuple(header[3:]) == ACTORS, "the table's columns must be ACTORS, in order"
     parsed = []
