@@ -172,7 +172,7 @@ def build_world(out: Path) -> None:
         other = Study.objects.exclude(pk=study.pk).order_by("protocol_id").first()
         other_site = other.sites.order_by("code").first() if other is not None else None
         if other is not None and other_site is not None:
-            for n in range(1, 3):
+            for _ in range(2):
                 services.subject_screen(
                     user=admin,
                     study=other,

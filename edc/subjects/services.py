@@ -444,6 +444,24 @@ def subject_withdraw(
 
 
 @transaction.atomic
+def subject_off_study(
+    *, user: Any, subject: Subject, date: dt.date, reason: str, version: int | None = None
+) -> Subject:
+    """Move the subject off study (death, end of follow-up): the status transition only.
+
+    The caller ends the schedule (edc.forms.services.death_record cancels the visits after the
+    date). A subject already off study stays so (a death learned after the end of follow-up).
+    """
+    require_write(user, subject.site)
+    if not reason.strip():
+        raise ValidationError({"reason": [gettext("Say why the subject goes off study.")]})
+    if subject.status == SubjectStatus.OFF_STUDY:
+        return subject
+    why = gettext("Off study on {day}: {reason}").format(day=date, reason=reason.strip())
+    return _transition(subject, user=user, to=SubjectStatus.OFF_STUDY, changes={}, why=why, version=version)
+
+
+@transaction.atomic
 def subject_treatment_start(
     *, user: Any, subject: Subject, first_dose_date: dt.date, version: int | None = None
 ) -> Subject:
