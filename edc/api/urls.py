@@ -13,6 +13,7 @@ from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
 from edc.tumors import api as tumors_api
 from edc.visits import api as visits_api
+from edc.visits import api_treatment as treatment_api
 
 router = DefaultRouter()
 studies.api.register(router)
@@ -23,6 +24,7 @@ forms_api.register(router)
 visits_api.register(router)
 datamanagement_api.register(router)
 tumors_api.register(router)
+treatment_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -33,5 +35,6 @@ urlpatterns = [
     *outcomes_api.urlpatterns,
     *safety_api.urlpatterns,
     *datamanagement_api.urlpatterns_(),
+    *treatment_api.urlpatterns,
     *router.urls,
 ]

@@ -125,3 +125,6 @@ class VisitAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # screening and the schedule create visits (edc/visits/services.py)
+
+
+from edc.visits import admin_treatment  # noqa: E402, F401  (the treatment inlines and pages)

@@ -130,15 +130,13 @@ def agents_received(subject: Any) -> list[Intervention]:
 
 
 def death_date(subject: Any) -> dt.date | None:
-    """The day of death from the death form (C3, edc.forms.selectors.death_of), or None.
+    """The day of death from the death form (edc.forms.selectors.death_of), or None (one query).
 
     A partial date counts from its earliest day: nothing is planned from then on (the visits of
     that month already lie in the past when the death is recorded; done visits are never touched).
     """
-    try:
-        from edc.forms.selectors import death_of  # type: ignore[attr-defined]
-    except ImportError:  # the death form (issue 18 item 4, helper h19) is not merged yet
-        return None
+    from edc.forms.selectors import death_of
+
     death = death_of(subject)
     if death is None:
         return None

@@ -512,7 +512,15 @@ def _eot_visit(*, user: Any, subject: Any, dates: schedule.SubjectDates) -> Visi
     planned = schedule.plan(study_visit_specs(study, rows=rows), dates, study_schedule_params(study))
     visit = next((v for v in planned if v.kind == "end_of_treatment"), None)
     if visit is None:
-        return None
+        # A study without an end-of-treatment visit: the form goes on the visit of the last dose.
+        last = (
+            Exposure.objects.active()
+            .filter(subject=subject, visit__voided_at__isnull=True)
+            .select_related("visit")
+            .order_by("-start_date", "-created")
+            .first()
+        )
+        return last.visit if last is not None else None
     return record_save(
         Visit(
             study=study,
@@ -557,7 +565,6 @@ def end_of_treatment_record(
     from edc.forms.selectors import registry_form
     from edc.forms.services import _check, _derive
     from edc.subjects.services import subject_treatment_end
-    from edc.visits.selectors import _given
     from edc.visits.services import schedule_rebuild
 
     require_write(user, subject.site)
@@ -577,26 +584,7 @@ def end_of_treatment_record(
     if errors:
         raise ValidationError(errors)
     eot_date = eot_date or last_dose_date
-    doses = Exposure.objects.filter(_given(), subject=subject)
-    first = doses.order_by("start_date").values_list("start_date", flat=True).first()
-    if first is None:
-        raise _errors(
-            "last_dose_date",
-            gettext("No dose of study treatment is recorded: record the doses given first."),
-        )
-    if last_dose_date < first:
-        raise _errors(
-            "last_dose_date",
-            gettext("{day} is before the first dose on {first}.").format(day=last_dose_date, first=first),
-        )
-    later = doses.filter(start_date__gt=last_dose_date).order_by("start_date").first()
-    if later is not None:
-        raise _errors(
-            "last_dose_date",
-            gettext("A dose of {code} is recorded on {day}, after that date.").format(
-                code=later.agent_code, day=later.start_date
-            ),
-        )
+    _check_eot_dates(subject, last_dose_date=last_dose_date, eot_date=eot_date)
     base = subject_dates(subject)
     dates = schedule.SubjectDates(
         consent=base.consent,
@@ -622,7 +610,7 @@ def end_of_treatment_record(
     record.form_version = version_code
     visit = _eot_visit(user=user, subject=subject, dates=dates)
     if visit is None:
-        raise _errors("subject", gettext("The study defines no end-of-treatment visit."))
+        raise _errors("subject", gettext("No visit to record the end of treatment at."))
     record.visit = visit
     _check(record, ranges)
     saved = record_save(record, user=user)
@@ -632,6 +620,75 @@ def end_of_treatment_record(
     subject.refresh_from_db()
     moved = subject_treatment_end(user=user, subject=subject, last_dose_date=last_dose_date, reason=why)
     schedule_rebuild(user=user, subject=moved, reason=why)
+    return saved
+
+
+def _check_eot_dates(subject: Any, *, last_dose_date: dt.date, eot_date: dt.date) -> None:
+    """The last dose lies between the first dose given and every dose recorded after it."""
+    from edc.visits.selectors import _given
+
+    doses = Exposure.objects.filter(_given(), subject=subject)
+    first = doses.order_by("start_date").values_list("start_date", flat=True).first()
+    if first is None:
+        raise _errors(
+            "last_dose_date",
+            gettext("No dose of study treatment is recorded: record the doses given first."),
+        )
+    if last_dose_date < first:
+        raise _errors(
+            "last_dose_date",
+            gettext("{day} is before the first dose on {first}.").format(day=last_dose_date, first=first),
+        )
+    later = doses.filter(start_date__gt=last_dose_date).order_by("start_date").first()
+    if later is not None:
+        raise _errors(
+            "last_dose_date",
+            gettext("A dose of {code} is recorded on {day}, after that date.").format(
+                code=later.agent_code, day=later.start_date
+            ),
+        )
+    if eot_date < last_dose_date:
+        raise _errors("eot_date", gettext("The end of treatment is before the last dose."))
+
+
+@transaction.atomic
+def end_of_treatment_update(
+    *,
+    user: Any,
+    record: EndOfTreatment,
+    reason: ChangeReason | None,
+    version: int | None = None,
+    **changes: Any,
+) -> EndOfTreatment:
+    """Correct the end of treatment (its dates, reason, specification) with a reason; re-plan.
+
+    A visit the first entry cancelled stays cancelled (a re-plan never brings one back: a person
+    re-opens it); the visits the corrected dates plan are created or moved.
+    """
+    from edc.forms.selectors import registry_form
+    from edc.forms.services import _check, _derive
+    from edc.visits.services import schedule_rebuild
+
+    require_write(user, record.site)
+    unknown = sorted(set(changes) - set(EndOfTreatment.editable_fields))
+    if unknown:
+        raise ValidationError({name: [gettext("This field cannot be changed.")] for name in unknown})
+    if "reason" in changes and changes["reason"] not in EotReason.values:
+        raise _errors(
+            "reason", gettext("One of the EOTREAS codes: {codes}.").format(codes=", ".join(EotReason.values))
+        )
+    for name, value in changes.items():
+        setattr(record, name, value if value is not None or name != "reason_detail" else "")
+    _derive(record)
+    _check_eot_dates(record.subject, last_dose_date=record.last_dose_date, eot_date=record.eot_date)
+    _, ranges = registry_form(EndOfTreatment.form_code)
+    _check(record, ranges)
+    saved = record_save(record, user=user, reason=reason, version=version)
+    schedule_rebuild(
+        user=user,
+        subject=record.subject,
+        reason=gettext("End of treatment corrected: {why}").format(why=reason or "-"),
+    )
     return saved
 
 

@@ -207,6 +207,21 @@ api   audit-trail-study        study     200:SO     200:S        200:S         4
 admin queries                  list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin queries                  view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 admin queries                  history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
+# --- issue 18 (treatment) ---
+api   exposures                list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   exposures                retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   exposures                history   200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   exposures                create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   exposures                change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   exposures                void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   end-of-treatment         list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   end-of-treatment         retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   end-of-treatment         change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   subject-end-of-treatment post      201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+admin exposures                list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin exposures                view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin end-of-treatment         list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin end-of-treatment         view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

@@ -24,7 +24,7 @@ from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from edc.tumors.models import Lesion, TumorAssessment
 from studies.models import Arm, FormDefinition
-from tests.access import after_treatment, datamanagement, journey, tumors
+from tests.access import after_treatment, datamanagement, journey, treatment, tumors
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -90,6 +90,7 @@ class World:
         after_treatment.add_records(self)  # issue 19's forms (tests/access/after_treatment.py)
         tumors.add_records(self)  # issue 21's lesions and assessments (tests/access/tumors.py)
         datamanagement.add_records(self)  # issue 22's records (tests/access/datamanagement.py)
+        treatment.add_records(self)  # issue 18's treatment records (tests/access/treatment.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -676,6 +677,74 @@ def _tumor_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_tumor_resources())
+
+
+# --- issue 18 (treatment): actions in tests/access/treatment.py ------------------------------------
+
+
+def _treatment_resources() -> dict[tuple[str, str], Resource]:
+    from edc.visits.exposures import EndOfTreatment, Exposure
+
+    marker = lambda record: str(record.pk)  # noqa: E731
+    return {
+        ("api", "exposures"): Resource(
+            "exposures",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": api_list("exposures", "/api/exposures/", site_filter="site"),
+                "retrieve": api_get("/api/exposures/{pk}/"),
+                "history": api_get("/api/exposures/{pk}/history/"),
+                "create": treatment.api_create_exposure(_status),
+                "change": treatment.api_change("exposures", Exposure, {"infusion_minutes": 90}, _status),
+                "void": journey.api_void("exposures", Exposure, _status),
+            },
+            unchanged=treatment.unchanged(Exposure),
+        ),
+        ("api", "end-of-treatment"): Resource(
+            "end-of-treatment",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": api_list("end-of-treatment", "/api/end-of-treatment/", site_filter="site"),
+                "retrieve": api_get("/api/end-of-treatment/{pk}/"),
+                "change": treatment.api_change(
+                    "end-of-treatment", EndOfTreatment, {"reason_detail": "matrix"}, _status
+                ),
+            },
+            unchanged=treatment.unchanged(EndOfTreatment),
+        ),
+        ("api", "subject-end-of-treatment"): Resource(
+            "treatment-subjects",
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.subject_identifier,
+            actions={"post": treatment.api_end_treatment(_status)},
+            unchanged=treatment.subject_unchanged,
+        ),
+        ("admin", "exposures"): Resource(
+            "exposures",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": admin_list("exposures", "/admin/visits/exposure/", site_filter="site__id__exact"),
+                "view": api_get("/admin/visits/exposure/{pk}/change/"),
+            },
+        ),
+        ("admin", "end-of-treatment"): Resource(
+            "end-of-treatment",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": admin_list(
+                    "end-of-treatment", "/admin/visits/endoftreatment/", site_filter="site__id__exact"
+                ),
+                "view": api_get("/admin/visits/endoftreatment/{pk}/change/"),
+            },
+        ),
+    }
+
+
+RESOURCES.update(_treatment_resources())
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
