@@ -63,28 +63,39 @@ def _zones() -> tuple[str, ...]:
 
 
 def zones_by_today(now: dt.datetime | None = None) -> dict[dt.date, list[str]]:
-    """Every IANA time zone grouped by its calendar date at `now` (pure; no query)."""
+    """Every IANA time zone grouped by its calendar date at `now` (pure; no query).
+
+    Today's offsets are whole quarter hours, so a zone's date only changes on a quarter hour (UTC):
+    the grouping is computed once per quarter hour (some 600 conversions) and kept."""
     now = now or timezone.now()
+    return _zones_at(int(now.timestamp()) // 900)
+
+
+@lru_cache(maxsize=8)
+def _zones_at(quarter: int) -> dict[dt.date, list[str]]:
+    at = dt.datetime.fromtimestamp(quarter * 900, tz=dt.UTC)
     groups: dict[dt.date, list[str]] = {}
     for name in _zones():
-        groups.setdefault(now.astimezone(zoneinfo.ZoneInfo(name)).date(), []).append(name)
+        groups.setdefault(at.astimezone(zoneinfo.ZoneInfo(name)).date(), []).append(name)
     return groups
 
 
-def _per_today(condition: Any, as_of: dt.date | None, now: dt.datetime | None) -> Q:
+def _per_today(condition: Any, as_of: dt.date | None, now: dt.datetime | None, bound: Any = None) -> Q:
     """`condition(day)` with day = each site's today (or `as_of`), as one Q on the site's time zone.
 
     The largest group is the fallback (every zone not named by the others), so the statement lists
     the zones of the smaller groups only."""
     if as_of is not None:
         return condition(as_of)
-    groups = sorted(zones_by_today(now).items(), key=lambda item: len(item[1]))
+    by_day = zones_by_today(now)
+    groups = sorted(by_day.items(), key=lambda item: len(item[1]))
     *others, (fallback_day, _zones_of_fallback) = groups
     named = [zone for _day, zones in others for zone in zones]
     q = condition(fallback_day) & ~Q(site__time_zone__in=named)
     for day, zones in others:
         q |= condition(day) & Q(site__time_zone__in=zones)
-    return q
+    # `bound` at the latest date on earth bounds every site's: the index reads that range only.
+    return bound(max(by_day)) & q if bound is not None else q
 
 
 def overdue_queryset(user: Any, filters: ReportFilters, *, now: dt.datetime | None = None) -> QuerySet[Visit]:
@@ -100,7 +111,10 @@ def overdue_queryset(user: Any, filters: ReportFilters, *, now: dt.datetime | No
     def due_soon(day: dt.date) -> Q:
         return Q(window_end__gte=day, window_start__lte=day + dt.timedelta(days=due))
 
-    wanted = _per_today(overdue, filters.as_of, now)
+    def closed_by(day: dt.date) -> Q:
+        return Q(window_end__lte=day - dt.timedelta(days=max(lo, 1)))
+
+    wanted = _per_today(overdue, filters.as_of, now, bound=closed_by)
     if due > 0:
         wanted |= _per_today(due_soon, filters.as_of, now)
     rows = Visit.objects.filter(OPEN).filter(wanted)
