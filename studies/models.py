@@ -201,7 +201,6 @@ class AnalysisPopulation(models.TextChoices):
     """Which enrolled subjects an efficacy endpoint counts (edc/outcomes/selectors.py)."""
 
     ALL_ENROLLED = "all_enrolled", _("All enrolled subjects")
-    TREATED = "treated", _("Enrolled subjects who received study treatment")
 
 
 class DataType(models.TextChoices):
