@@ -31,6 +31,7 @@ from edc.inputs.base import (
 )
 from edc.inputs.errors import fail
 from studies.models import (
+    AnalysisPopulation,
     ArmKind,
     CollectionStart,
     CriterionKind,
@@ -39,7 +40,6 @@ from studies.models import (
     DoseBasis,
     DosePer,
     DoseRole,
-    AnalysisPopulation,
     EndpointAnchor,
     EndpointKind,
     EndpointMeasure,

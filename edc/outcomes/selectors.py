@@ -181,15 +181,34 @@ SUBGROUP_SOURCES: dict[str, Callable[[Sequence[Any]], Mapping[Any, str]]] = {"PD
 
 
 def _dose_dates(subjects: Sequence[Any]) -> dict[Any, tuple[dt.date | None, dt.date | None]]:
-    """(first dose, last dose) per subject through the visits' seam (edc/visits/selectors.py)."""
-    from edc.visits import selectors as visits
+    """(first dose, last dose) per subject, as edc.visits.selectors.first_dose_date and last_dose_date
+    read them one subject at a time, in two queries for all: the earliest exposure with a dose given
+    (the visits' own definition of one, ``_given``) else the planned first dose; the end-of-treatment
+    form's last dose date, else None (treatment ongoing). tests/outcomes checks both agree."""
+    from django.db.models import Min
 
-    bulk_first = getattr(visits, "first_dose_dates", None)
-    bulk_last = getattr(visits, "last_dose_dates", None)
+    from edc.visits import selectors as visits
+    from edc.visits.exposures import EndOfTreatment, Exposure
+
     ids = [s.pk for s in subjects]
-    firsts = bulk_first(subjects) if bulk_first else {s.pk: visits.first_dose_date(s) for s in subjects}
-    lasts = bulk_last(subjects) if bulk_last else {s.pk: visits.last_dose_date(s) for s in subjects}
-    return {pk: (firsts.get(pk), lasts.get(pk)) for pk in ids}
+    if not ids:
+        return {}
+    given = visits._given()
+    firsts = dict(
+        Exposure.objects.filter(given, subject_id__in=ids)
+        .values("subject_id")
+        .annotate(first=Min("start_date"))
+        .values_list("subject_id", "first")
+    )
+    lasts: dict[Any, dt.date | None] = {}
+    for subject_id, day in (
+        EndOfTreatment.objects.active()
+        .filter(subject_id__in=ids)
+        .order_by("subject_id", "created")
+        .values_list("subject_id", "last_dose_date")
+    ):
+        lasts.setdefault(subject_id, day)
+    return {s.pk: (firsts.get(s.pk) or s.planned_first_dose, lasts.get(s.pk)) for s in subjects}
 
 
 # --- one subject's row ---------------------------------------------------------------------------------

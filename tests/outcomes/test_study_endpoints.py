@@ -78,7 +78,10 @@ def test_the_figures_of_the_five_subjects(trial, facts, client_for):
 
 def test_every_count_names_its_subjects(trial, facts, client_for):
     counted = endpoints_of(client_for, trial.users["superuser"], trial.study)["counted"]
-    assert counted["orr"] == {"n": ["A-001", "A-002", "A-003", "B-001", "B-002"], "responders": ["A-001", "A-002"]}
+    assert counted["orr"] == {
+        "n": ["A-001", "A-002", "A-003", "B-001", "B-002"],
+        "responders": ["A-001", "A-002"],
+    }
     assert counted["dcr"]["responders"] == ["A-001", "A-002", "A-003"]
     assert counted["pfs"] == {"events": ["A-002", "B-001"], "censored": ["A-001", "A-003", "B-002"]}
     assert counted["os"] == {"events": ["B-001"], "censored": ["A-001", "A-002", "A-003", "B-002"]}
@@ -122,7 +125,9 @@ def test_the_rules_and_the_analysis_set_are_stated(trial, facts, client_for):
 
 
 def test_imputed_dates_are_named_per_subject(trial, facts, client_for):
-    subjects = {s["id"]: s for s in endpoints_of(client_for, trial.users["superuser"], trial.study)["subjects"]}
+    subjects = {
+        s["id"]: s for s in endpoints_of(client_for, trial.users["superuser"], trial.study)["subjects"]
+    }
     assert subjects["A-003"]["imputed"] == ["new_anticancer_therapy_date"]
     assert subjects["A-001"]["imputed"] == []
     assert subjects["A-003"]["best_response_unconfirmed"] == "PR"
@@ -142,7 +147,7 @@ def test_without_any_date_known_alive_the_subject_is_censored_at_its_last_known_
 def test_a_subject_whose_data_contradict_the_rules_is_listed_not_counted_and_never_a_500(
     trial, facts, client_for
 ):
-    responses, survival, _ = facts
+    _responses, survival, _ = facts
     anchor = trial.subjects["B-001"].enrollment_date
     survival["B-001"] = Survival(death_date=anchor + dt.timedelta(days=30))  # before the progression
     answer = endpoints_of(client_for, trial.users["superuser"], trial.study)
@@ -190,11 +195,14 @@ def test_a_coordinator_counts_the_subjects_of_their_site_only(trial, facts, clie
     assert endpoints_of(client_for, trial.users["monitor"], trial.study)["sites"] == ["A", "B"]
 
 
-def test_another_studys_member_and_an_unknown_study_get_404_and_anonymous_401(trial, facts, client_for, api_client):
-    assert client_for(trial.users["outsider"]).get(f"/api/studies/{trial.study.pk}/endpoints/").status_code == 404
+def test_another_studys_member_and_an_unknown_study_get_404_and_anonymous_401(
+    trial, facts, client_for, api_client
+):
+    path = f"/api/studies/{trial.study.pk}/endpoints/"
+    assert client_for(trial.users["outsider"]).get(path).status_code == 404
     assert client_for(trial.users["monitor"]).get("/api/studies/999999/endpoints/").status_code == 404
     api_client.force_authenticate(user=None)
-    assert api_client.get(f"/api/studies/{trial.study.pk}/endpoints/").status_code == 401
+    assert api_client.get(path).status_code == 401
 
 
 # --- queries ----------------------------------------------------------------------------------------
@@ -206,7 +214,9 @@ def _queries(client, path: str) -> int:
     return len(captured.captured_queries)
 
 
-def test_the_endpoints_use_a_fixed_number_of_queries_whatever_the_number_of_subjects(trial, facts, client_for):
+def test_the_endpoints_use_a_fixed_number_of_queries_whatever_the_number_of_subjects(
+    trial, facts, client_for
+):
     client = client_for(trial.users["monitor"])
     path = f"/api/studies/{trial.study.pk}/endpoints/"
     before = _queries(client, path)
