@@ -26,6 +26,7 @@ from studies.validation import (
     validate_dose_unit,
     validate_dosing_days,
     validate_item_unit,
+    validate_landmark_days,
     validate_response_criteria,
     validate_text_list,
 )
@@ -176,6 +177,22 @@ class EndpointAnchor(models.TextChoices):
     FIRST_DOSE = "first_dose", _("First dose")
     ENROLLMENT = "enrollment", _("Enrollment")
     REGISTRATION = "registration", _("Registration")
+
+
+class EndpointMeasure(models.TextChoices):
+    """What edc/outcomes computes for an endpoint (blank: not an efficacy figure, e.g. adverse events)."""
+
+    ORR = "orr", _("Objective response rate")
+    DCR = "dcr", _("Disease control rate")
+    DOR = "dor", _("Duration of response")
+    PFS = "pfs", _("Progression-free survival")
+    OS = "os", _("Overall survival")
+
+
+class AnalysisPopulation(models.TextChoices):
+    """Which enrolled subjects an efficacy endpoint counts (edc/outcomes/selectors.py)."""
+
+    ALL_ENROLLED = "all_enrolled", _("All enrolled subjects")
 
 
 class DataType(models.TextChoices):
@@ -977,6 +994,26 @@ class Endpoint(AssumptionFields):
     # Time-to-event endpoints count from this event; blank for proportions (ORR, DCR).
     anchor = models.CharField(
         max_length=16, choices=EndpointAnchor.choices, blank=True, verbose_name=_("anchor")
+    )
+    # The machine-readable part edc/outcomes computes from (docs/endpoints.md, "Study endpoints").
+    measure = models.CharField(
+        max_length=8, choices=EndpointMeasure.choices, blank=True, verbose_name=_("measure")
+    )
+    population = models.CharField(
+        max_length=16, choices=AnalysisPopulation.choices, blank=True, verbose_name=_("analysis population")
+    )
+    landmark_days = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_landmark_days],
+        help_text=_("Days from the anchor at which survival rates are reported, e.g. [730] for 2 years."),
+        verbose_name=_("landmark days"),
+    )
+    subgroup = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_('A subgroup the measure is reported by, e.g. "PDL1" (PD-L1 positive against negative).'),
+        verbose_name=_("subgroup"),
     )
     order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     history = HistoricalRecords()

@@ -31,6 +31,7 @@ from edc.inputs.base import (
 )
 from edc.inputs.errors import fail
 from studies.models import (
+    AnalysisPopulation,
     ArmKind,
     CollectionStart,
     CriterionKind,
@@ -41,6 +42,7 @@ from studies.models import (
     DoseRole,
     EndpointAnchor,
     EndpointKind,
+    EndpointMeasure,
     InterventionKind,
     OnEndOfTreatment,
     RepeatFrom,
@@ -312,6 +314,17 @@ class VisitIn(Assumed):
     order: Count | None = None
 
 
+def _landmark_days(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        raise fail(f"expected a list of days, got {value!r}")
+    for i, day in enumerate(value):
+        if isinstance(day, bool) or not isinstance(day, int) or day < 1:
+            raise fail(f"expected a whole number of days (1 or more), got {day!r}", at=i)
+        if day in value[:i]:
+            raise fail(f"day {day} is listed twice", at=i)
+    return list(value)
+
+
 class EndpointIn(Assumed):
     code: Code
     name: Code
@@ -320,7 +333,20 @@ class EndpointIn(Assumed):
     time_frame: FreeText | None = None
     analysis_set: FreeText | None = None
     anchor: Annotated[str, choice_of(EndpointAnchor.values)] | None = None
+    # What edc/outcomes computes (docs/endpoints.md): the measure, over which subjects, when.
+    measure: Annotated[str, choice_of(EndpointMeasure.values)] | None = None
+    population: Annotated[str, choice_of(AnalysisPopulation.values)] | None = None
+    landmark_days: Annotated[list[int], BeforeValidator(_landmark_days)] | None = None
+    subgroup: Code | None = None
     order: Count | None = None
+
+    @model_validator(mode="after")
+    def _computable(self) -> EndpointIn:
+        if self.landmark_days and self.measure not in ("pfs", "os", "dor"):
+            raise fail("landmarks belong to a time-to-event measure (pfs, os, dor)", at="landmark_days")
+        if self.subgroup and self.measure not in ("orr", "dcr"):
+            raise fail("a subgroup is reported for a response rate (orr, dcr)", at="subgroup")
+        return self
 
 
 class ProcedureBeforeConsentIn(InputModel):

@@ -103,6 +103,19 @@ def validate_text_list(value: Any) -> None:
         raise ValidationError(_("Expected a list of text."), code="invalid_list")
 
 
+def validate_landmark_days(value: Any) -> None:
+    """Landmark days of a survival endpoint: distinct whole numbers of days, at least 1."""
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValidationError(
+            _("Landmarks are distinct days from the anchor (1 or more), e.g. [365, 730]."),
+            code="invalid_landmarks",
+        )
+
+
 def validate_response_criteria(value: Any) -> None:
     from studies.models import ResponseCriteria
 

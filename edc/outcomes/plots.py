@@ -310,6 +310,33 @@ def swimmer(
         return _render(figure, fmt)
 
 
+def _lifelines_curve(
+    observations: Sequence[Observation], confidence_level: Fraction | float
+) -> tuple[list[float], list[float], list[float], list[float], list[tuple[float, float]]]:
+    """The step curve, its pointwise band and the censoring marks as lifelines estimates them
+    (KaplanMeierFitter: Greenwood's variance, the log(-log) band, as stats.py computes the figures).
+
+    lifelines draws; stats.py (exact arithmetic) gives the numbers printed (medians, at risk), and
+    tests/domain/test_stats.py checks that the two agree."""
+    from lifelines import KaplanMeierFitter
+
+    fitter = KaplanMeierFitter(alpha=1 - float(confidence_level))
+    fitter.fit([o.time for o in observations], [o.event for o in observations], label="S")
+    survival = fitter.survival_function_["S"]
+    band = fitter.confidence_interval_survival_function_
+    lower_col, upper_col = band.columns[0], band.columns[1]
+    xs = [float(t) for t in survival.index]
+    ys = [float(v) for v in survival.to_numpy()]
+    # Where the band does not exist (S = 0, or no one at risk) lifelines gives NaN: draw the curve.
+    lows = [y if lo != lo else float(lo) for y, lo in zip(ys, band[lower_col].to_numpy(), strict=True)]
+    highs = [y if hi != hi else float(hi) for y, hi in zip(ys, band[upper_col].to_numpy(), strict=True)]
+    if xs and xs[0] > 0:  # lifelines' timeline starts at the first time when no one is at day 0
+        xs, ys, lows, highs = [0.0, *xs], [1.0, *ys], [1.0, *lows], [1.0, *highs]
+    at = dict(zip(xs, ys, strict=True))
+    censored = sorted({(float(o.time), at[float(o.time)]) for o in observations if not o.event})
+    return xs, ys, lows, highs, censored
+
+
 def _risk_times(last: int) -> list[int]:
     ticks = MaxNLocator(nbins=6, integer=True).tick_values(0, max(last, 1))
     return [int(t) for t in ticks if 0 <= t <= max(last, 1)]
@@ -343,16 +370,12 @@ def kaplan_meier_plot(
         table = figure.add_subplot(grid[1], sharex=axes)
         for index, (group, curve) in enumerate(curves):
             colour = GROUP_COLOURS[index % len(GROUP_COLOURS)]
-            xs = [0, *(s.time for s in curve.steps)]
-            ys = [1.0, *(float(s.survival) for s in curve.steps)]
+            xs, ys, lows, highs, censored = _lifelines_curve(group.observations, confidence_level)
             axes.step(xs, ys, where="post", color=colour, linewidth=1.5, label=f"{group.label} (n={curve.n})")
-            lows = [1.0, *(s.lower if s.lower is not None else float(s.survival) for s in curve.steps)]
-            highs = [1.0, *(s.upper if s.upper is not None else float(s.survival) for s in curve.steps)]
             axes.fill_between(xs, lows, highs, step="post", color=colour, alpha=0.15, linewidth=0)
-            censored = [s for s in curve.steps if s.censored]
             axes.plot(
-                [s.time for s in censored],
-                [float(s.survival) for s in censored],
+                [t for t, _ in censored],
+                [y for _, y in censored],
                 linestyle="",
                 marker="+",
                 markersize=8,

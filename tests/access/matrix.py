@@ -233,6 +233,19 @@ admin end-of-treatment         view      200:ABZ    200:AB       200:AB        2
 # create is tested in tests/forms/ (a second one is refused there).
 
 
+# --- issue 21: study endpoints and plots (h21b) ---
+# A study's endpoints and plots (targets: studies S and O): a member of the study reads them (their
+# sites' subjects only: tests/outcomes), anyone else gets the answer of a study that does not exist.
+# fmt: off
+TABLE += """api   study-endpoints          retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+api   study-plot-png           retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+api   study-plot-svg           retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+admin study-endpoints          view      200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
+admin study-plot               view      200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
+"""
+# fmt: on
+
+
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:
     """(door, resource, action, {actor: cell}) for every row of TABLE."""
     # Lines starting with "#" mark the blocks of later issues (`# --- <issue> ---`).

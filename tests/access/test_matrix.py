@@ -841,3 +841,41 @@ for _door, _resource, _action, _cells in rows():
             f"test_{_door}_{_resource}_{_action}_as_{_actor}",
             _make(_door, _resource, _action, _actor, _cells[_actor]),
         )
+
+
+# --- issue 21: study endpoints and plots (h21b) -----------------------------------------------------
+_STUDY_MARKER = lambda study: study.protocol_id  # noqa: E731
+RESOURCES.update(
+    {
+        ("api", "study-endpoints"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=_STUDY_MARKER,
+            actions={"retrieve": api_get("/api/studies/{pk}/endpoints/")},
+        ),
+        ("api", "study-plot-png"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=_STUDY_MARKER,
+            actions={"retrieve": api_get("/api/studies/{pk}/plots/waterfall.png")},
+        ),
+        ("api", "study-plot-svg"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=_STUDY_MARKER,
+            actions={"retrieve": api_get("/api/studies/{pk}/plots/km-os.svg")},
+        ),
+        ("admin", "study-endpoints"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=_STUDY_MARKER,
+            actions={"view": api_get("/admin/outcomes/studyendpoints/{pk}/change/")},
+        ),
+        ("admin", "study-plot"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=_STUDY_MARKER,
+            actions={"view": api_get("/admin/outcomes/studyendpoints/{pk}/plots/swimmer.png")},
+        ),
+    }
+)
