@@ -10,8 +10,8 @@ import io
 import pytest
 
 from edc.safety.models import AdverseEvent, LabAeProposal
-from tests.safety.conftest import FIRST_DOSE, SEED000_AGENTS
 from tests.factories import UserFactory
+from tests.safety.conftest import FIRST_DOSE, SEED000_AGENTS
 
 DAY3 = FIRST_DOSE + dt.timedelta(days=3)
 UNRELATED = [{"agent": a, "relatedness": "UNRELATED", "action": "NONE"} for a in SEED000_AGENTS]
@@ -293,8 +293,8 @@ def test_the_sae_report_refuses_a_bad_time_and_a_non_serious_ae(seed000, client_
     assert client.get("/api/reports/sae/?as_of=yesterday").status_code == 400
     assert client.get("/api/reports/sae/?study=x").status_code == 400
     ae = _ae(seed000)
-    response = client.post(f"/api/adverse-events/{ae.pk}/sae-reports/", {"reported_at": "2025-03-18T09:00:00Z"},
-                           format="json")  # fmt: skip
+    url = f"/api/adverse-events/{ae.pk}/sae-reports/"
+    response = client.post(url, {"reported_at": "2025-03-18T09:00:00Z"}, format="json")
     assert response.status_code == 400
 
 
