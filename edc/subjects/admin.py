@@ -27,6 +27,7 @@ from edc.core.scoping import has_capability
 from edc.core.services import ChangeReason
 from edc.eligibility import selectors as eligibility_selectors
 from edc.eligibility import services as eligibility_services
+from edc.safety.admin import AdverseEventInline
 from edc.subjects import services
 from edc.subjects.models import Subject, SubjectStatus
 
@@ -133,7 +134,7 @@ class SubjectAdmin(AuditedModelAdmin):
         "planned_first_dose",
         "arm",
     ]
-    inlines = [SignedConsentInline]
+    inlines = [SignedConsentInline, AdverseEventInline]
     actions = ["enroll_selected", "screen_fail_selected"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
