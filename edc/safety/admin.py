@@ -183,13 +183,21 @@ class AdverseEventAdmin(AuditedModelAdmin):
     list_select_related = ["subject", "site"]
     search_fields = ["term", "verbatim", "subject__screening_number", "subject__subject_identifier"]
     autocomplete_fields = ["ctcae_term"]
-    readonly_fields = AE_DERIVED
+    readonly_fields = [*AE_DERIVED, "attribution_lines"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = AE_CHANGE_FIELDS if obj is not None else AE_ADD_FIELDS
         if obj is not None and not _on_history_page(request) and self.has_change_permission(request, obj):
             return [*fields, *REASON_FIELDS]
+        if obj is not None:  # read only: the form's own inputs are shown by their derived displays
+            return [f for f in fields if f not in ("grade", "grade_on", "attributions")] + [
+                "attribution_lines"
+            ]
         return list(fields)
+
+    @admin.display(description=_("attributions"))
+    def attribution_lines(self, obj: AdverseEvent) -> str:
+        return attributions_text(obj).replace("\n", "; ")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -483,6 +491,8 @@ class LabAeProposalAdmin(ScopedHistoryAdminMixin, admin.ModelAdmin):
         return self.decide_view(request, object_id)
 
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         try:
             pk = LabAeProposal._meta.pk.to_python(object_id)  # type: ignore[union-attr]
         except ValidationError as exc:

@@ -80,9 +80,9 @@ admin definitions  change    saved:SO   saved:S      403:S         403:S     403
 admin definitions  history   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
 admin definitions  version   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
 admin definitions  delete    403:SO     403:S        403:S         403:S     403:S     403:S          403:S           403:O     -       login
-admin ctcae_terms  list      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  list      200        200          200           200       200       200            200             200       403     login
 admin ctcae_terms  add       403        403          403           403       403       403            403             403       403     login
-admin ctcae_terms  view      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  view      200        200          200           200       200       200            200             200       403     login
 admin ctcae_terms  change    403        403          403           403       403       403            403             403       403     login
 admin ctcae_terms  delete    403        403          403           403       403       403            403             403       403     login
 admin account_events list    200        403          403           403       403       403            403             403       403     login
@@ -149,6 +149,22 @@ admin visits                   view      200:ABZ    200:AB       200:AB        2
 admin screening-log            list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin eligibility              view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       login
 admin enroll                   view      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       login
+# --- issue 20 (safety) ---
+api   adverse-events           list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   adverse-events           retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   adverse-events           create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   adverse-events           void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   ae-proposals             list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   ae-proposals             retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   ae-proposals             dismiss   200:ABZ    403:AB       403:AB        403:AB    403:AB    403:A          200:A           403:Z     -       401
+api   sae-report               list      200        200          200           200       200       200            200             200       200     401
+api   safety-summary           retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+admin adverse-events           list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin adverse-events           view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin ae-proposals             list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin ae-proposals             view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin sae-due                  list      200        200          200           200       200       200            200             200       403     login
+admin safety-summary           list      200        200          200           200       200       200            200             200       403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
@@ -162,7 +178,8 @@ admin enroll                   view      200:ABZ    403:AB       403:AB        4
 
 def rows() -> list[tuple[str, str, str, dict[str, str]]]:
     """(door, resource, action, {actor: cell}) for every row of TABLE."""
-    lines = [line.split() for line in TABLE.strip().splitlines()]
+    # A line starting with "#" names the block of rows after it (one block per issue).
+    lines = [line.split() for line in TABLE.strip().splitlines() if not line.startswith("#")]
     header, body = lines[0], lines[1:]
     assert tuple(header[3:]) == ACTORS, "the table's columns must be ACTORS, in order"
     parsed = []
