@@ -17,6 +17,7 @@ from edc.core.admin import (
     REASON_FIELDS,
     AuditedAdminForm,
     AuditedModelAdmin,
+    AuditedTabularInline,
     ScopedHistoryAdminMixin,
     VoidedFilter,
     _cached_capability,
@@ -371,8 +372,9 @@ class AdverseEventAdmin(AuditedModelAdmin):
         )  # fmt: skip
 
 
-class AdverseEventInline(admin.TabularInline):
-    """The AE log on the subject page (read here; each AE opens on its own page)."""
+class AdverseEventInline(AuditedTabularInline):
+    """The AE log on the subject page (read here; each AE opens on its own page). Audited inline
+    formset: a subject page saved without these rows leaves them as they are."""
 
     model = AdverseEvent
     fk_name = "subject"
@@ -401,8 +403,8 @@ class AdverseEventInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _cached_capability(request, Capability.READ)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # --- the proposals queue ----------------------------------------------------------------------------
