@@ -380,7 +380,7 @@ class AdverseEventInline(AuditedTabularInline):
     fk_name = "subject"
     extra = 0
     fields = ["ae_link", "worst_grade", "onset", "resolution", "serious", "susar", "outcome"]
-    readonly_fields = fields
+    readonly_fields = ("ae_link", "worst_grade", "onset", "resolution", "serious", "susar", "outcome")
     verbose_name = _("adverse event")
     verbose_name_plural = _("adverse events")
     can_delete = False
@@ -496,7 +496,7 @@ class LabAeProposalAdmin(ScopedHistoryAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            pk = LabAeProposal._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+            pk = LabAeProposal._meta.pk.to_python(object_id)
         except ValidationError as exc:
             raise Http404 from exc
         proposal = (
