@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -106,7 +107,8 @@ class Visit(SiteOwnedModel):
                 errors["subject"] = gettext("The subject belongs to another study.")
             if self.site_id and subject.site_id != self.site_id:
                 errors["site"] = gettext("A visit is at its subject's site.")
-        if self.definition_id and self.study_id and self.definition.study_id != self.study_id:
+        definition = self.definition if self.definition_id else None
+        if definition is not None and self.study_id and definition.study_id != self.study_id:
             errors["definition"] = gettext("The visit definition belongs to another study.")
         if self.status == VisitStatus.DONE and self.visit_date is None:
             errors["visit_date"] = gettext("A visit that took place has its date.")
@@ -123,3 +125,124 @@ class Visit(SiteOwnedModel):
     @property
     def is_open(self) -> bool:
         return self.status == VisitStatus.PLANNED and self.voided_at is None
+
+
+# --- protocol deviations -------------------------------------------------------------------------
+
+
+class DeviationCategory(models.TextChoices):
+    ELIGIBILITY = "eligibility", _("Eligibility")
+    CONSENT = "consent", _("Informed consent")
+    VISIT_WINDOW = "visit_window", _("Visit out of window")
+    DOSING = "dosing", _("Dosing")
+    PROHIBITED_MEDICATION = "prohibited_medication", _("Prohibited medication")
+    MISSED_ASSESSMENT = "missed_assessment", _("Missed assessment")
+    OTHER = "other", _("Other")
+
+
+class DeviationSeverity(models.TextChoices):
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+
+
+class DeviationStatus(models.TextChoices):
+    # A candidate is raised by a rule (a visit recorded outside its window) for a person to review.
+    CANDIDATE = "candidate", _("Candidate (to review)")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class DeviationSource(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    VISIT_WINDOW = "visit_window", _("Visit recorded out of window")
+
+
+class Deviation(SiteOwnedModel):
+    """One entry of the protocol deviation log: entered by hand, or a candidate raised when a visit
+    is recorded outside its window (at most one per visit: re-recording the visit updates it) that
+    a person confirms as major or minor, or dismisses. Writes: edc/visits/services.py."""
+
+    subject = models.ForeignKey(
+        "subjects.Subject", on_delete=models.PROTECT, related_name="deviations", null=True, blank=True
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="deviations", null=True, blank=True
+    )
+    date = models.DateField(help_text=_("The day the deviation happened (the site's date)."))
+    category = models.CharField(max_length=32, choices=DeviationCategory.choices)
+    severity = models.CharField(
+        max_length=8, choices=DeviationSeverity.choices, blank=True, help_text=_("Empty while a candidate.")
+    )
+    status = models.CharField(
+        max_length=12, choices=DeviationStatus.choices, default=DeviationStatus.CONFIRMED
+    )
+    source = models.CharField(max_length=16, choices=DeviationSource.choices, default=DeviationSource.MANUAL)
+    description = models.TextField()
+    corrective_action = models.TextField(blank=True)
+    reported_to_ethics = models.BooleanField(default=False, help_text=_("Reported to the ethics committee."))
+    ethics_reported_date = models.DateField(null=True, blank=True)
+    review_note = models.TextField(blank=True, help_text=_("Why it was confirmed or dismissed."))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    lock_parents: ClassVar[tuple[str, ...]] = ("subject", "study")
+    fixed_fields: ClassVar[tuple[str, ...]] = ("study", "source", "visit")
+    editable_fields: ClassVar[tuple[str, ...]] = (
+        "subject",
+        "date",
+        "category",
+        "severity",
+        "description",
+        "corrective_action",
+        "reported_to_ethics",
+        "ethics_reported_date",
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            # Candidates never flood the log: one window deviation per visit.
+            models.UniqueConstraint(
+                fields=["visit"],
+                condition=Q(voided_at__isnull=True, source="visit_window"),
+                name="deviation_one_per_visit_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="candidate") | ~Q(severity="") | Q(status="dismissed"),
+                name="deviation_confirmed_has_severity",
+            ),
+        ]
+        indexes = [models.Index(fields=["study", "status", "date"], name="deviation_study_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.date}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, Any] = {}
+        subject = self.subject if self.subject_id else None
+        if subject is not None:
+            if self.study_id and subject.study_id != self.study_id:
+                errors["subject"] = gettext("The subject belongs to another study.")
+            elif self.site_id and subject.site_id != self.site_id:
+                errors["site"] = gettext("A subject's deviation is at the subject's site.")
+        visit = self.visit if self.visit_id else None
+        if visit is not None and self.subject_id and visit.subject_id != self.subject_id:
+            errors["visit"] = gettext("The visit belongs to another subject.")
+        if self.status == DeviationStatus.CONFIRMED and not self.severity:
+            errors["severity"] = gettext("Say whether the deviation is major or minor.")
+        if not (self.description or "").strip():
+            errors["description"] = gettext("Describe the deviation.")
+        if self.ethics_reported_date and not self.reported_to_ethics:
+            errors["ethics_reported_date"] = gettext("A report date needs the deviation reported.")
+        if self.ethics_reported_date and self.date and self.ethics_reported_date < self.date:
+            errors["ethics_reported_date"] = gettext("The report is dated before the deviation.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# The treatment models (forms EX and EOT, phase switches) live in their own module; imported here
+# so that Django registers them with the visits app.
+from edc.visits.exposures import *  # noqa: E402, F403

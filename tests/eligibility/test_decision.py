@@ -208,5 +208,6 @@ def test_the_checklist_costs_a_fixed_number_of_queries(subject, client_for, tria
             user=None, subject=subject, date=dt.date(2025, 3, day), test="PLAT", value=200, unit="10^9/L"
         )
     # The subject (1), one per screening form (9: VS, ECOG, PREG, LB, BD, HX, PT, MH, CM), the
-    # confirmations (1), the first consent (1), the criteria (1): whatever the number of rows.
-    assert queries() == few == 13
+    # confirmations (1), the first consent (1), the criteria (1), the baseline tumour lesions (1,
+    # measurable disease, edc/tumors): whatever the number of rows.
+    assert queries() == few == 14

@@ -18,6 +18,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from edc.inputs.commands import InputFileCommand
 from studies.loader import default_paths, list_assumptions, read_definitions, write_definitions
+from studies.models import StudyVersion
 
 
 class Command(InputFileCommand):
@@ -53,7 +54,9 @@ class Command(InputFileCommand):
                     what = f"study {f['study']}" if f["kind"] == "study" else "form registry"
                     self.stdout.write(f"{f['file']}: {what}: valid")
             return
+        before = set(StudyVersion.objects.values_list("pk", flat=True))
         reports = write_definitions(plans, user=user)
+        replans = self._replan(before, user)
         if options["json"]:
             self.print_json({"files": [r.as_dict() for r in reports]})
             return
@@ -66,6 +69,26 @@ class Command(InputFileCommand):
                     self.stdout.write(f"  changed {label}")
                 for warning in report.warnings:
                     self.stdout.write(f"  warning: {warning}")
+        for replan in replans:
+            self.stdout.write(
+                f"{replan.version}: {replan.subjects} subjects re-planned "
+                f"({replan.created} visits created, {replan.moved} moved, {replan.dropped} cancelled)"
+            )
+
+    @staticmethod
+    def _replan(before: set[int], user: Any) -> list[Any]:
+        """A version this load recorded that has taken effect re-plans its study's subjects (the
+        visits' service); one dated later is applied on its day by `schedule_replan`."""
+        from edc.core.dates import latest_today
+        from edc.visits.services import study_version_replan
+
+        done = []
+        for version in StudyVersion.objects.exclude(pk__in=before).select_related("study"):
+            if version.effective_date is None or version.effective_date <= latest_today():
+                result = study_version_replan(user=user, version=version)
+                if result.subjects:
+                    done.append(result)
+        return done
 
     @staticmethod
     def _user(username: str | None) -> Any:
