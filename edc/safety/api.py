@@ -169,6 +169,15 @@ class CtcaeTermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 def register(router: BaseRouter) -> None:
     router.register("ctcae/terms", CtcaeTermViewSet, basename="ctcae-term")
+    from edc.safety import api_events
+
+    api_events.register(router)
 
 
-urlpatterns: list[URLPattern] = [path("ctcae/grade/", CtcaeGradeView.as_view(), name="ctcae-grade")]
+def _urlpatterns() -> list[URLPattern]:
+    from edc.safety import api_events
+
+    return [path("ctcae/grade/", CtcaeGradeView.as_view(), name="ctcae-grade"), *api_events.urlpatterns]
+
+
+urlpatterns: list[URLPattern] = _urlpatterns()

@@ -92,15 +92,17 @@ def agents_received_for(subject: Any, *, on: dt.date | None = None) -> AgentsRec
     """The one place safety reads which agents the subject received.
 
     With the visits issue's exposure (``edc.visits.selectors.agents_received``, contract C2): the
-    distinct agents with a dose given. Until it exists: the subject's arm's interventions (and those
-    of no arm), one per agent name, once the first dose is on or before ``on`` (default the site's
+    distinct agents with a dose given. Before any dose is recorded: the subject's arm's interventions
+    (and those of no arm), one per agent name, once the first dose is on or before ``on`` (default the site's
     today); agents of a choice group (seed 004's platinum) form one group of which one is named.
     """
     from edc.visits import selectors as visit_selectors
 
     received = getattr(visit_selectors, "agents_received", None)
-    if received is not None:
-        rows = list(received(subject))
+    rows = list(received(subject)) if received is not None else []
+    if rows:
+        # Doses recorded: exactly the agents given. Before any dose is recorded the planned agents
+        # stand in, as first_dose_date reads the planned first dose until then.
         by_agent: dict[str, Intervention] = {}
         for row in rows:
             by_agent.setdefault(row.agent, row)

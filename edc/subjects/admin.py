@@ -28,6 +28,7 @@ from edc.core.services import ChangeReason
 from edc.eligibility import selectors as eligibility_selectors
 from edc.eligibility import services as eligibility_services
 from edc.forms import admin as after_treatment_inlines
+from edc.safety.admin import AdverseEventInline
 from edc.subjects import services
 from edc.subjects.models import Subject, SubjectStatus
 
@@ -137,7 +138,8 @@ class SubjectAdmin(AuditedModelAdmin):
         "planned_first_dose",
         "arm",
     ]
-    inlines = [SignedConsentInline, *after_treatment_inlines.SUBJECT_INLINES]  # the death form (issue 19)
+    # The death form (issue 19) and the AE log (issue 20) on the subject's page.
+    inlines = [SignedConsentInline, *after_treatment_inlines.SUBJECT_INLINES, AdverseEventInline]
     actions = ["enroll_selected", "screen_fail_selected"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:

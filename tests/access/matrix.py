@@ -80,9 +80,9 @@ admin definitions  change    saved:SO   saved:S      403:S         403:S     403
 admin definitions  history   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
 admin definitions  version   200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       login
 admin definitions  delete    403:SO     403:S        403:S         403:S     403:S     403:S          403:S           403:O     -       login
-admin ctcae_terms  list      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  list      200        200          200           200       200       200            200             200       403     login
 admin ctcae_terms  add       403        403          403           403       403       403            403             403       403     login
-admin ctcae_terms  view      200        403          403           403       403       403            403             403       403     login
+admin ctcae_terms  view      200        200          200           200       200       200            200             200       403     login
 admin ctcae_terms  change    403        403          403           403       403       403            403             403       403     login
 admin ctcae_terms  delete    403        403          403           403       403       403            403             403       403     login
 admin account_events list    200        403          403           403       403       403            403             403       403     login
@@ -222,6 +222,22 @@ admin exposures                list      ABZ        AB           AB            A
 admin exposures                view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 admin end-of-treatment         list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 admin end-of-treatment         view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+# --- issue 20 (safety) ---
+api   adverse-events           list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   adverse-events           retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   adverse-events           create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   adverse-events           void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   ae-proposals             list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   ae-proposals             retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   ae-proposals             dismiss   200:ABZ    403:AB       403:AB        403:AB    403:AB    403:A          200:A           403:Z     -       401
+api   sae-report               list      200        200          200           200       200       200            200             200       200     401
+api   safety-summary           retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+admin adverse-events           list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin adverse-events           view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin ae-proposals             list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
+admin ae-proposals             view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin sae-due                  list      200        200          200           200       200       200            200             200       403     login
+admin safety-summary           list      200        200          200           200       200       200            200             200       403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

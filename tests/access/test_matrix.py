@@ -25,6 +25,7 @@ from edc.subjects.models import Subject
 from edc.tumors.models import Lesion, TumorAssessment
 from studies.models import Arm, FormDefinition
 from tests.access import after_treatment, datamanagement, journey, treatment, tumors
+from tests.access import safety as safety_access
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
 
@@ -91,6 +92,7 @@ class World:
         tumors.add_records(self)  # issue 21's lesions and assessments (tests/access/tumors.py)
         datamanagement.add_records(self)  # issue 22's records (tests/access/datamanagement.py)
         treatment.add_records(self)  # issue 18's treatment records (tests/access/treatment.py)
+        safety_access.add_records(self)  # issue 20's records (tests/access/safety.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -745,6 +747,89 @@ def _treatment_resources() -> dict[tuple[str, str], Resource]:
 
 
 RESOURCES.update(_treatment_resources())
+
+
+# --- safety (issue 20): actions in tests/access/safety.py --------------------------------------------
+
+
+def _safety_resources() -> dict[tuple[str, str], Resource]:
+    def ae_marker(ae: Any) -> str:
+        return ae.verbatim
+
+    def proposal_marker(proposal: Any) -> str:
+        return proposal.reason
+
+    return {
+        ("api", "adverse-events"): Resource(
+            "adverse-events",
+            missing=uuid.uuid4,
+            marker=ae_marker,
+            actions={
+                "list": api_list("adverse-events", "/api/adverse-events/", site_filter="site"),
+                "retrieve": api_get("/api/adverse-events/{pk}/"),
+                "create": safety_access.api_create_ae(_status),
+                "void": journey.api_void("adverse-events", safety_access.AdverseEvent, _status),
+            },
+            unchanged=safety_access.ae_unchanged,
+        ),
+        ("api", "ae-proposals"): Resource(
+            "ae-proposals",
+            missing=uuid.uuid4,
+            marker=proposal_marker,
+            actions={
+                "list": api_list("ae-proposals", "/api/ae-proposals/", site_filter="site"),
+                "retrieve": api_get("/api/ae-proposals/{pk}/"),
+                "dismiss": safety_access.api_dismiss(_status),
+            },
+            unchanged=safety_access.proposal_unchanged,
+        ),
+        ("api", "sae-report"): Resource(
+            "sae-report", missing=uuid.uuid4, marker=lambda r: "", actions={"list": once("/api/reports/sae/")}
+        ),
+        ("api", "safety-summary"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=lambda study: "",
+            actions={"retrieve": api_get("/api/studies/{pk}/safety-summary/")},
+        ),
+        ("admin", "adverse-events"): Resource(
+            "adverse-events",
+            missing=uuid.uuid4,
+            marker=ae_marker,
+            actions={
+                "list": admin_list(
+                    "adverse-events", "/admin/safety/adverseevent/", site_filter="site__id__exact"
+                ),
+                "view": api_get("/admin/safety/adverseevent/{pk}/change/"),
+            },
+        ),
+        ("admin", "ae-proposals"): Resource(
+            "ae-proposals",
+            missing=uuid.uuid4,
+            marker=proposal_marker,
+            actions={
+                "list": admin_list(
+                    "ae-proposals", "/admin/safety/labaeproposal/", site_filter="site__id__exact"
+                ),
+                "view": api_get("/admin/safety/labaeproposal/{pk}/change/"),
+            },
+        ),
+        ("admin", "sae-due"): Resource(
+            "sae-due",
+            missing=uuid.uuid4,
+            marker=lambda r: "",
+            actions={"list": once("/admin/safety/adverseevent/sae-due/")},
+        ),
+        ("admin", "safety-summary"): Resource(
+            "safety-summary",
+            missing=uuid.uuid4,
+            marker=lambda r: "",
+            actions={"list": once("/admin/safety/adverseevent/safety-summary/")},
+        ),
+    }
+
+
+RESOURCES.update(_safety_resources())
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
