@@ -7,6 +7,7 @@ from edc.accounts.api import TokenObtainView
 from edc.api.docs import RedocView, SwaggerView
 from edc.consent import api as consent_api
 from edc.forms import api as forms_api
+from edc.forms import status_api as forms_status_api
 from edc.outcomes import api as outcomes_api
 from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
@@ -29,5 +30,6 @@ urlpatterns = [
     *tumors_api.urlpatterns,
     *outcomes_api.urlpatterns,
     *safety_api.urlpatterns,
+    *forms_status_api.urlpatterns,
     *router.urls,
 ]
