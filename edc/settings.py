@@ -219,7 +219,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "edc.api.pagination.CursorPagination",
     # django-filter's per-resource filters, and updated_since on every list (sync clients).
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "edc.api.filters.StrictFilterBackend",
         "edc.api.filters.UpdatedSinceFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [

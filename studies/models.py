@@ -47,14 +47,6 @@ def _same_study(errors: dict[str, ValidationError], obj: Any, *names: str) -> No
             )
 
 
-def mosteller_bsa(*, height_cm: Decimal, weight_kg: Decimal) -> Decimal:
-    """Body surface area in m² by Mosteller: √(height cm × weight kg / 3600)."""
-    height_cm, weight_kg = Decimal(str(height_cm)), Decimal(str(weight_kg))
-    if height_cm <= 0 or weight_kg <= 0:
-        raise ValueError("Height and weight must be positive to compute a body surface area.")
-    return (height_cm * weight_kg / Decimal(3600)).sqrt()
-
-
 class AssumptionFields(models.Model):
     assumption = models.TextField(
         blank=True,
@@ -565,27 +557,23 @@ class Intervention(AssumptionFields):
         """The amount (in dose_unit) per administration, or per day when dose_per is "day".
 
         Body-size doses need the subject's measurements: per_kg needs weight, per_m2 both (Mosteller).
-        The result is not rounded: rounding to vial or tablet sizes is the pharmacy's decision.
+        Unrounded. The pure dosing module computes it (edc/visits/dosing.py; BSA: edc/core/bsa.py).
         """
-        if self.dose_amount is None:
-            raise ValueError(f"{self.agent}: the protocol states no dose.")
-        amount = Decimal(self.dose_amount)
-        if self.dose_basis == DoseBasis.FLAT:
-            return amount
-        if self.dose_basis == DoseBasis.PER_KG:
-            if weight_kg is None:
-                raise ValueError(f"{self.agent}: a per-kg dose needs the weight.")
-            return amount * Decimal(str(weight_kg))
-        if weight_kg is None or height_cm is None:
-            raise ValueError(f"{self.agent}: a per-m² dose needs height and weight.")
-        return amount * mosteller_bsa(height_cm=height_cm, weight_kg=weight_kg)
+        from edc.visits.dosing import dose_amount
+        from edc.visits.treatment import regimen_of
+
+        return dose_amount(regimen_of(self), weight_kg=_measured(weight_kg), height_cm=_measured(height_cm))
 
     def daily_dose(self, *, weight_kg: Decimal | None = None, height_cm: Decimal | None = None) -> Decimal:
         """Total amount per dosing day."""
-        dose = self.compute_dose(weight_kg=weight_kg, height_cm=height_cm)
-        if self.dose_per == DosePer.DAY:
-            return dose
-        return dose * (self.doses_per_day or 1)
+        from edc.visits.dosing import daily_amount
+        from edc.visits.treatment import regimen_of
+
+        return daily_amount(regimen_of(self), weight_kg=_measured(weight_kg), height_cm=_measured(height_cm))
+
+
+def _measured(value: Decimal | float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 # --- the form registry (global, shared by all studies) -------------------------------------------

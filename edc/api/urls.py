@@ -21,6 +21,7 @@ safety_api.register(router)
 consent_api.register(router)
 forms_api.register(router)
 visits_api.register(router)
+tumors_api.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

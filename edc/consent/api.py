@@ -159,20 +159,20 @@ class ReconsentDueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     pagination_class = ComputedRowsPagination
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD, default today")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD; default: each subject's site's today")
+        ]
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         study = get_object_or_404(visible_studies(request.user), pk=_study_pk(kwargs["study_pk"]))
         raw = request.query_params.get("as_of")
-        as_of = study.sites.first().today() if raw is None and study.sites.exists() else None
+        as_of = None  # by default each subject's site's today
         if raw is not None:
             try:
                 as_of = strict.StrictDateField().to_internal_value(raw)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"as_of": exc.detail}) from None
-        if as_of is None:
-            from django.utils import timezone
-
-            as_of = timezone.localdate()
         rows = [
             {
                 "subject": str(due.subject.pk),
@@ -187,7 +187,7 @@ class ReconsentDueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             }
             for due in selectors.reconsent_due(study=study, user=request.user, as_of=as_of)
         ]
-        page = self.paginate_queryset(rows)
+        page: list[dict[str, object]] | None = self.paginate_queryset(rows)  # type: ignore[arg-type]
         if page is not None:
             return self.get_paginated_response(page)
         return Response(rows)

@@ -30,7 +30,7 @@ class Reconsent(models.TextChoices):
     NEW_ONLY = "new_only", _("New subjects only")
 
 
-class ConsentVersionManager(models.Manager):
+class ConsentVersionManager(models.Manager["ConsentVersion"]):
     def get_by_natural_key(self, protocol_id: str, version: str, language: str) -> ConsentVersion:
         return self.get(study__protocol_id=protocol_id, version=version, language=language)
 

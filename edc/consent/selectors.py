@@ -76,15 +76,22 @@ class ReconsentDue:
     last_signed: str  # the version they signed last ("" when none)
 
 
-def reconsent_due(*, study: Any, user: Any, as_of: dt.date) -> list[ReconsentDue]:
+def reconsent_due(*, study: Any, user: Any, as_of: dt.date | None = None) -> list[ReconsentDue]:
     """Subjects a version in effect names for re-consent who have not signed it yet (their sites only).
 
-    Queries: the versions (1), the subjects named (1), their consents (1).
+    ``as_of`` None: each subject is judged on its own site's today (sites of one study may sit in
+    different time zones, so "in effect today" can differ between them).
+
+    Queries: the sites (1, only without ``as_of``), the versions (1 per distinct day), the subjects
+    named (1), their consents (1).
     """
-    versions = [v for v in versions_in_effect(study, as_of) if RECONSENT_STATUSES[v.reconsent]]
-    if not versions:
+    days = {as_of} if as_of is not None else {site.today() for site in study.sites.all()}
+    versions_on = {
+        day: [v for v in versions_in_effect(study, day) if RECONSENT_STATUSES[v.reconsent]] for day in days
+    }
+    if not any(versions_on.values()):
         return []
-    statuses = set().union(*(RECONSENT_STATUSES[v.reconsent] for v in versions))
+    statuses = set().union(*(RECONSENT_STATUSES[v.reconsent] for vs in versions_on.values() for v in vs))
     subjects = list(
         scope(Subject.objects.active(), user)
         .filter(study=study, status__in=statuses)
@@ -101,9 +108,12 @@ def reconsent_due(*, study: Any, user: Any, as_of: dt.date) -> list[ReconsentDue
         signed.setdefault(consent.subject_id, []).append(consent)
     due = []
     for subject in subjects:
+        day = as_of if as_of is not None else subject.site.today()
+        if day not in versions_on:  # the site's day turned between the two reads
+            versions_on[day] = [v for v in versions_in_effect(study, day) if RECONSENT_STATUSES[v.reconsent]]
         theirs = signed.get(subject.pk, [])
         numbers = {c.consent_version.version for c in theirs}
-        for version in versions:
+        for version in versions_on[day]:
             if subject.status in RECONSENT_STATUSES[version.reconsent] and version.version not in numbers:
                 due.append(
                     ReconsentDue(subject, version, theirs[-1].consent_version.version if theirs else "")

@@ -462,8 +462,8 @@ class AuditedInlineMixin:
     parent: view where they read, add, change and void where they enter data.
     """
 
-    form = AuditedInlineForm
-    formset = AuditedInlineFormSet
+    # The form and formset (AuditedInlineForm, AuditedInlineFormSet) are set on the two inline
+    # classes below: declared here, they would shadow the inline base classes' own typed attributes.
     extra = 0
     model: Any
 
@@ -514,11 +514,13 @@ class AuditedInlineMixin:
 
 
 class AuditedTabularInline(AuditedInlineMixin, admin.TabularInline):
-    pass
+    form = AuditedInlineForm
+    formset = AuditedInlineFormSet
 
 
 class AuditedStackedInline(AuditedInlineMixin, admin.StackedInline):
-    pass
+    form = AuditedInlineForm
+    formset = AuditedInlineFormSet
 
 
 # --- memberships ---------------------------------------------------------------------------------

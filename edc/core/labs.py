@@ -48,6 +48,14 @@ STANDARD_UNITS: dict[str, str | None] = {
     "INR": None,
     "UPROT": None,
     "UPROT24H": "mg/24h",
+    # Thyroid function (the PD-1 trials), coagulation, creatine kinase (issue 19).
+    "TSH": "mIU/L",
+    "FT4": "pmol/L",
+    "FT3": "pmol/L",
+    "PT": "s",
+    "APTT": "s",
+    "FIB": "g/L",
+    "CK": "U/L",
 }
 ORDINAL_TESTS = frozenset({"UPROT"})
 UNITLESS_TESTS = frozenset({"INR"})

@@ -287,7 +287,11 @@ def record_bulk_create(instances: Sequence[M], *, user: Any, batch_size: int | N
         instance.version = 1
         # A related object given as an instance is not looked up again (one query per key per
         # record otherwise); the database's foreign keys still guard the INSERT.
-        given = [f.name for f in model._meta.concrete_fields if f.is_relation and f.is_cached(instance)]
+        given = [
+            f.name
+            for f in model._meta.concrete_fields
+            if f.is_relation and isinstance(f, models.ForeignKey) and f.is_cached(instance)
+        ]
         try:
             instance.full_clean(exclude=given, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:

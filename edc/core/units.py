@@ -81,11 +81,16 @@ UNITS: Final[dict[str, tuple[str, Decimal]]] = {
     "ng/mL": ("mass_concentration", Decimal("0.000001")),
     "ng/L": ("mass_concentration", Decimal("1E-9")),
     "pg/mL": ("mass_concentration", Decimal("1E-9")),
+    "ng/dL": ("mass_concentration", Decimal("1E-8")),  # thyroid hormones (issue 19)
     # substance concentration, base mmol/L
     "mol/L": ("substance_concentration", Decimal(1000)),
     "mmol/L": ("substance_concentration", Decimal(1)),
     "umol/L": ("substance_concentration", Decimal("0.001")),
     "nmol/L": ("substance_concentration", Decimal("0.000001")),
+    "pmol/L": ("substance_concentration", Decimal("1E-9")),  # free T4 / T3 (issue 19)
+    # hormone activity (TSH), base mIU/L: 1 uIU/mL = 1 mIU/L
+    "mIU/L": ("hormone_activity_concentration", Decimal(1)),
+    "uIU/mL": ("hormone_activity_concentration", Decimal(1)),
     # charge concentration, base mEq/L
     "mEq/L": ("equivalent_concentration", Decimal(1)),
     # catalytic concentration, base U/L (1 ukat = 60 U)
@@ -234,6 +239,8 @@ MOLAR_MASS: Final[dict[str, Decimal]] = {
     "CL": Decimal("35.45"),
     "PHOS": Decimal("30.974"),  # reported as phosphorus
     "URATE": Decimal("168.11"),
+    "FT4": Decimal("776.87"),  # thyroxine: 1 ng/dL = 12.87 pmol/L
+    "FT3": Decimal("650.97"),  # triiodothyronine: 1 pg/mL = 1.536 pmol/L
 }
 
 VALENCE: Final[dict[str, int]] = {

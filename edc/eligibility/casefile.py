@@ -95,13 +95,13 @@ def _positive(value: Any) -> Decimal:
 def _birth_year(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1880:
         raise fail(f"must be a year no later than as_of, not {value!r}")
-    return value
+    return int(value)
 
 
 def _ecog(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
         raise fail(f"must be a whole number 0-5, not {value!r}")
-    return value
+    return int(value)
 
 
 def _study(value: Any) -> str:
@@ -134,13 +134,13 @@ def _partial_date(value: Any) -> PartialDate:
 def _grade(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
         raise fail(f"must be a CTCAE grade 0-5, not {value!r}")
-    return value
+    return int(value)
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise fail(f"must be a whole number above 0, not {value!r}")
-    return value
+    return int(value)
 
 
 Number = Annotated[Decimal, BeforeValidator(_number)]
@@ -213,7 +213,7 @@ class LabIn(InputModel):
                 warnings.append(f"{where}.unit: {exc} ({code})")
         return LabValue(
             test=code,
-            value=self.value,  # type: ignore[arg-type]
+            value=self.value,
             unit=self.unit,
             lln=self.lln,
             uln=self.uln,

@@ -486,19 +486,19 @@ def _apply(op: str, observed: Any, limit: Any, kind: str) -> bool:
         observed = rank(observed)
         limit = [rank(x) for x in limit] if isinstance(limit, list) else rank(limit)
     if op == "<":
-        return observed < limit
+        return bool(observed < limit)
     if op == "<=":
-        return observed <= limit
+        return bool(observed <= limit)
     if op == ">=":
-        return observed >= limit
+        return bool(observed >= limit)
     if op == ">":
-        return observed > limit
+        return bool(observed > limit)
     if op == "==":
-        return observed == limit
+        return bool(observed == limit)
     if op == "in":
         return observed in limit
     if op == "between":
-        return limit[0] <= observed <= limit[1]
+        return bool(limit[0] <= observed <= limit[1])
     if op == "within":
         return is_within(observed, limit)
     raise ValueError(f"unknown op {op!r}")
@@ -828,7 +828,7 @@ def _extension(node: Mapping[str, Any], spec: Any, context: _Context) -> _Observ
         if isinstance(value, bool):
             value = _yn(value)
         if spec.kind == "integer":
-            return _Observed([Decimal(value)], None, f"{label} {value}")
+            return _Observed([Decimal(str(value))], None, f"{label} {value}")
         return _Observed([value], None, f"{label} {value}")
     if spec.source == "consent":
         return _consent(patient, label)

@@ -308,13 +308,13 @@ def _validate_node(node: Any, path: str, errors: list[str]) -> None:
             errors.append(f"{_join(path, 'review')}: review text must be a non-empty string")
 
 
-def _validate_comparison(node: dict, path: str, errors: list[str]) -> None:
+def _validate_comparison(node: dict[str, Any], path: str, errors: list[str]) -> None:
     extra = sorted(str(key) for key in node if key not in COMPARISON_KEYS)
     for key in extra:
         hint = " (use within: {days, before})" if key == "within_days_before" else ""
         errors.append(f"{_join(path, key)}: unknown key{hint}")
     name = node.get("field")
-    spec = field_spec(name)
+    spec = field_spec(name) if isinstance(name, str) else None
     if spec is None:
         if isinstance(name, str) and name.startswith(INTERVAL_PREFIX):
             errors.append(
@@ -357,7 +357,7 @@ def _validate_comparison(node: dict, path: str, errors: list[str]) -> None:
             errors.append(f'{_join(path, "ctcae")}: the CTCAE version the grades are read in, e.g. "4.03"')
 
 
-def _validate_value(node: dict, spec: FieldSpec, op: str, path: str, errors: list[str]) -> None:
+def _validate_value(node: dict[str, Any], spec: FieldSpec, op: str, path: str, errors: list[str]) -> None:
     where = _join(path, "value")
     if "value" not in node:
         errors.append(f"{where}: missing")
@@ -412,7 +412,7 @@ def _value_problem(spec: FieldSpec, item: Any) -> str | None:
     return None
 
 
-def _validate_unit(node: dict, spec: FieldSpec, path: str, errors: list[str]) -> None:
+def _validate_unit(node: dict[str, Any], spec: FieldSpec, path: str, errors: list[str]) -> None:
     where = _join(path, "unit")
     unit = node.get("unit")
     has_ref = node.get("ref") is not None
@@ -459,7 +459,7 @@ def _units_hint(spec: FieldSpec) -> str:
     return f"e.g. {hints.get(spec.unit or '', spec.unit)}"
 
 
-def _validate_within(node: dict, spec: FieldSpec, path: str, errors: list[str]) -> None:
+def _validate_within(node: dict[str, Any], spec: FieldSpec, path: str, errors: list[str]) -> None:
     within = node.get("within")
     if within is None:
         return
@@ -522,8 +522,9 @@ def format_number(value: Any) -> str:
     return str(value)
 
 
-def _describe_comparison(node: dict) -> str:
-    spec = field_spec(node.get("field"))
+def _describe_comparison(node: dict[str, Any]) -> str:
+    field = node.get("field")
+    spec = field_spec(field) if isinstance(field, str) else None
     label = spec.label if spec else str(node.get("field"))
     op = node.get("op")
     value = node.get("value")
@@ -544,7 +545,7 @@ def _describe_comparison(node: dict) -> str:
     elif op == "in" and isinstance(value, list):
         text = f"{label} in {{{', '.join(format_number(item) for item in value)}}}{suffix}"
     else:
-        text = f"{label} {OP_WORDS.get(op, op)} {one(value)}"
+        text = f"{label} {OP_WORDS.get(str(op), op)} {one(value)}"
     within = node.get("within")
     if isinstance(within, dict):
         before = str(within.get("before", "")).replace("_", " ")

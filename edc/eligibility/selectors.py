@@ -8,6 +8,7 @@ imported by `screening_import`, the checklist is the answer `eligibility_evaluat
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -145,7 +146,7 @@ def screening_record(subject: Any, as_of: dt.date) -> ScreeningRecord:
             if test is not None
             else None
         ),
-        disease=_disease(disease_row) if disease_row is not None else None,
+        disease=_with_lesions(_disease(disease_row) if disease_row is not None else None, subject),
         any_prior_therapy=answers.any_prior_therapy if answers is not None else None,
         prior_therapies=tuple(
             PriorTherapyRow(
@@ -190,6 +191,17 @@ def screening_record(subject: Any, as_of: dt.date) -> ScreeningRecord:
         confirmations=confirmations,
         confirm_unstructured=unstructured,
     )
+
+
+def _with_lesions(disease: DiseaseBaseline | None, subject: Any) -> DiseaseBaseline | None:
+    """Measurable disease from the baseline lesions once any is recorded (RECIST 1.1 judged by the
+    engine at entry, edc/tumors); until then the disease baseline form's own answer."""
+    from edc.tumors.selectors import measurable_disease
+
+    measurable = measurable_disease(subject)
+    if measurable is None:
+        return disease
+    return dataclasses.replace(disease or DiseaseBaseline(), measurable=measurable)
 
 
 def _disease(row: Any) -> DiseaseBaseline:

@@ -12,6 +12,7 @@ uln, date; vitals: weight_kg, height_cm).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -202,7 +203,7 @@ def _filterset(model: type[FormRecord]) -> type[django_filters.FilterSet]:
     return type(f"{model.__name__}Filter", (django_filters.FilterSet,), attrs)
 
 
-CREATE = {
+CREATE: dict[type[FormRecord], Callable[..., FormRecord]] = {
     VitalSigns: services.vital_signs_create,
     EcogAssessment: services.ecog_create,
     LabResult: services.lab_result_create,
@@ -216,7 +217,7 @@ CREATE = {
 
 
 class FormRecordViewSet(AuditedViewSet):
-    model: type[FormRecord] = FormRecord
+    model: Any = FormRecord  # each form's viewset sets its concrete model
 
     def create_record(self, data: dict[str, Any]) -> FormRecord:
         return CREATE[self.model](user=self.request.user, **data)

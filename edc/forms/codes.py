@@ -161,3 +161,76 @@ NOT_DONE_REASONS = {
     "unknown": "Unknown",
     "refused": "Refused by the patient",
 }
+
+# --- after treatment, radiotherapy, biomarkers (issue 19) ----------------------------------------
+# The registry's codelists of the same names (fixtures/forms.yaml) hold the same codes.
+
+# Primary cause of death (codelist DTHCAUSE).
+DEATH_CAUSES: dict[str, str] = {
+    "PD": "Disease progression",
+    "AE": "Adverse event",
+    "OTHER": "Other",
+    "UNK": "Unknown",
+}
+# Contact method of a survival follow-up (codelist CONTACT).
+CONTACT_METHODS: dict[str, str] = {
+    "VISIT": "Clinic visit",
+    "PHONE": "Telephone",
+    "RECORD": "Medical record",
+}
+# Survival status at a follow-up contact (codelist FUSTAT).
+ALIVE, DEAD, LOST, WITHDRAWN = "ALIVE", "DEAD", "LOST", "WITHDRAWN"
+SURVIVAL_STATUSES: dict[str, str] = {
+    ALIVE: "Alive",
+    DEAD: "Dead",
+    LOST: "Lost to follow-up",
+    WITHDRAWN: "Withdrew consent",
+}
+# Radiotherapy technique (codelist RTTECH).
+RT_TECHNIQUES: dict[str, str] = {
+    "IMRT": "IMRT",
+    "VMAT": "VMAT",
+    "SBRT": "SBRT",
+    "LDRT": "Low-dose RT",
+    "3DCRT": "3D conformal",
+    "OTHER": "Other",
+}
+# What a course given on study is (codelist RTKIND): seed 001 low-dose and stereotactic
+# radiotherapy of selected lesions, seed 004 concurrent chemoradiotherapy.
+RT_KINDS: dict[str, str] = {
+    "LDRT": "Low-dose radiotherapy",
+    "SBRT": "Stereotactic radiotherapy",
+    "CRT": "Concurrent chemoradiotherapy",
+    "OTHER": "Other radiotherapy on study",
+}
+# Biomarker tests (codelist BMTEST); HPV / p16 stays on the disease baseline (BD).
+PDL1, VEGFR2, EBVDNA = "PDL1", "VEGFR2", "EBVDNA"
+BIOMARKER_TESTS: dict[str, str] = {
+    PDL1: "PD-L1 expression (immunohistochemistry)",
+    VEGFR2: "VEGFR-2 expression (immunohistochemistry)",
+    EBVDNA: "Plasma EBV DNA (copies/mL)",
+}
+# How a PD-L1 result is scored (codelist PDL1SCORE).
+CPS, TPS = "CPS", "TPS"
+PDL1_SCORES: dict[str, str] = {
+    CPS: "Combined positive score (tumour and immune cells)",
+    TPS: "Tumour proportion score (%)",
+}
+# A status (codelist PDL1: positive, negative; ND is the form's "not done").
+POSITIVE, NEGATIVE = "POS", "NEG"
+BIOMARKER_STATUSES: dict[str, str] = {POSITIVE: "Positive", NEGATIVE: "Negative"}
+
+# The studies' PD-L1 positive cut-offs, by seed record (as Study.seed names it, like the
+# restricted-medication rules of edc/core/restricted_meds.py). A result at or above the cut-off, in
+# the score named, is positive.
+PDL1_CUTOFFS: dict[str, dict[str, object]] = {
+    "003_cbd3a0c14bafe534.txt": {
+        "score": CPS,
+        "cutoff": 1,
+        "assumption": (
+            "the record splits ORR by 'PD-L1 positive and PD-L1 negative' (expression 'on tumor and "
+            "immune cells') but states no score or cut-off; ours: CPS >= 1, the usual cut-off of a "
+            "score counting tumour and immune cells"
+        ),
+    },
+}

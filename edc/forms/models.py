@@ -13,6 +13,7 @@ Writes go through edc/forms/services.py.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -57,6 +58,11 @@ class FormRecord(SiteOwnedModel):
     lock_parents: ClassVar[tuple[str, ...]] = ("visit", "subject", "study")
     fixed_fields: ClassVar[tuple[str, ...]] = ("study", "subject")
     form_version_field: ClassVar[str] = "form_version"
+    # Each form model declares these (studies/form_stores.py reads them); annotated here for the
+    # type checker only, so a model that forgets one is still caught by the registry check.
+    form_code: ClassVar[str]
+    form_item_fields: ClassVar[dict[str, str]]
+    editable_fields: ClassVar[tuple[str, ...]]
     # The data fields a "not done" row leaves empty (each model lists its own).
     answer_fields: ClassVar[tuple[str, ...]] = ()
     # Fields a "not done" row still carries (the date a test was not done, the test code).
@@ -706,6 +712,454 @@ class HistoryAnswers(FormRecord):
         return f"{self.subject} history answers"
 
 
+# --- radiotherapy, biomarkers, after treatment (issue 19) --------------------------------------
+
+NY_CHOICES = [(codes.YES, _("Yes")), (codes.NO, _("No"))]
+
+
+class RadiotherapyCourse(FormRecord):
+    """One course of radiotherapy: before the study (screening history) or given on study.
+
+    On study: seed 001's low-dose and stereotactic radiotherapy of selected lesions, seed 004's
+    concurrent chemoradiotherapy. The lesions irradiated on study are linked per lesion by the tumor
+    forms (TU: TUIRRAD); `target` names the lesions or region as the plan does. Doses are stored in
+    Gy (a dose entered in cGy is converted by the service through edc/core/units.py).
+    """
+
+    target = models.CharField(max_length=200, blank=True, help_text=_("Lesions or region irradiated."))
+    technique = models.CharField(max_length=8, choices=_choices(codes.RT_TECHNIQUES), blank=True)
+    on_study = models.BooleanField(
+        null=True, blank=True, help_text=_("Given on study (no: radiotherapy before the study).")
+    )
+    kind = models.CharField(
+        max_length=8,
+        choices=_choices(codes.RT_KINDS),
+        blank=True,
+        help_text=_("What the course on study is (low-dose, stereotactic, chemoradiotherapy)."),
+    )
+    dose_per_fraction_gy = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    fractions = models.PositiveSmallIntegerField(null=True, blank=True)
+    total_dose_gy = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    start_date = PartialDateField(null=True, blank=True)
+    end_date = PartialDateField(null=True, blank=True)
+    interrupted = models.BooleanField(null=True, blank=True)
+    interruption_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    interruption_reason = models.TextField(blank=True)
+
+    form_code: ClassVar[str] = "RT"
+    form_item_fields: ClassVar[dict[str, str]] = {
+        "RTSITE": "target",
+        "RTTECH": "technique",
+        "RTONSTUDY": "on_study",
+        "RTKIND": "kind",
+        "RTDOSEFX": "dose_per_fraction_gy",
+        "RTFX": "fractions",
+        "RTDOSE": "total_dose_gy",
+        "RTSTDAT": "start_date",
+        "RTENDAT": "end_date",
+        "RTINT": "interrupted",
+        "RTINTDAYS": "interruption_days",
+        "RTINTREAS": "interruption_reason",
+    }
+    form_field_units: ClassVar[dict[str, str]] = {
+        "dose_per_fraction_gy": "Gy",
+        "total_dose_gy": "Gy",
+    }
+    answer_fields: ClassVar[tuple[str, ...]] = tuple(form_item_fields.values())
+    editable_fields: ClassVar[tuple[str, ...]] = (
+        "visit",
+        *tuple(form_item_fields.values()),
+        "not_done_reason",
+        "not_done_detail",
+    )
+    # Total = dose per fraction x fractions, to this tolerance (rounded prescriptions).
+    TOTAL_TOLERANCE_GY: ClassVar[Decimal] = Decimal("0.05")
+
+    class Meta:
+        ordering = ["subject", "start_date", "created"]
+        verbose_name = _("radiotherapy course")
+        verbose_name_plural = _("radiotherapy courses")
+        indexes = [models.Index(fields=["subject", "start_date"], name="rt_subject_start")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} RT {self.target} {self.total_dose_gy or ''} Gy".strip()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.not_done_reason:
+            return
+        errors: dict[str, Any] = {}
+        if not self.target.strip():
+            errors["target"] = gettext("Name the lesions or region irradiated.")
+        if not self.technique:
+            errors["technique"] = gettext("Give the technique (OTHER when none fits).")
+        if self.on_study is None:
+            errors["on_study"] = gettext("Say whether the course was given on study.")
+        elif self.on_study and not self.kind:
+            errors["kind"] = gettext(
+                "Say what the course on study is (low-dose, stereotactic, chemoradiotherapy)."
+            )
+        elif not self.on_study and self.kind:
+            errors["kind"] = gettext("Only a course given on study has a kind.")
+        if self.start_date is None:
+            errors["start_date"] = gettext("Give the start date (as much as is known).")
+        elif self.on_study and not self.start_date.is_complete:
+            errors["start_date"] = gettext("A course given on study has a complete start date.")
+        if self.end_date is not None and self.on_study and not self.end_date.is_complete:
+            errors["end_date"] = gettext("A course given on study has a complete end date.")
+        if self.start_date and self.end_date and self.end_date.latest() < self.start_date.earliest():
+            errors["end_date"] = gettext("The end is before the start.")
+        if self.total_dose_gy is None:
+            errors["total_dose_gy"] = gettext("Give the total dose in Gy.")
+        if self.fractions is None:
+            errors["fractions"] = gettext("Give the number of fractions.")
+        elif self.fractions == 0:
+            errors["fractions"] = gettext("At least one fraction.")
+        per, count, total = self.dose_per_fraction_gy, self.fractions, self.total_dose_gy
+        if (
+            per is not None
+            and count
+            and total is not None
+            and "fractions" not in errors
+            and abs(per * count - total) > self.TOTAL_TOLERANCE_GY
+        ):
+            errors["total_dose_gy"] = gettext(
+                "{total} Gy is not {per} Gy x {count} fractions ({product} Gy)."
+            ).format(total=total, per=per, count=count, product=per * count)
+        if self.interrupted:
+            if not self.interruption_reason.strip():
+                errors["interruption_reason"] = gettext("Give the reason for the interruption.")
+        elif self.interruption_days is not None or self.interruption_reason.strip():
+            errors["interrupted"] = gettext("Details of an interruption are given: answer yes.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Biomarker(FormRecord):
+    """One biomarker result: PD-L1 (CPS or TPS, the assay, positive or negative by the study's
+    cut-off), VEGFR-2 expression (seed 003), plasma EBV DNA copies/mL (nasopharyngeal carcinoma).
+
+    HPV / p16 stays on the disease baseline. The PD-L1 status is derived at entry from the study's
+    cut-off (codes.PDL1_CUTOFFS) and stored with the cut-off it used, so a later change of cut-off
+    never changes a stored reading silently.
+    """
+
+    date = models.DateField(help_text=_("The day the sample was taken."))
+    test = models.CharField(max_length=8, choices=_choices(codes.BIOMARKER_TESTS))
+    assay = models.CharField(
+        max_length=100, blank=True, help_text=_("Antibody clone / kit (22C3, SP263 ...).")
+    )
+    pdl1_score = models.CharField(max_length=4, choices=_choices(codes.PDL1_SCORES), blank=True)
+    pdl1_value = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    pdl1_cutoff = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, editable=False, help_text=_("Derived.")
+    )
+    pdl1_status = models.CharField(
+        max_length=4, choices=_choices(codes.BIOMARKER_STATUSES), blank=True, editable=False
+    )
+    vegfr2_status = models.CharField(max_length=4, choices=_choices(codes.BIOMARKER_STATUSES), blank=True)
+    vegfr2_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    ebv_dna = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    ebv_undetectable = models.BooleanField(
+        null=True, blank=True, help_text=_("Below the assay's limit of detection.")
+    )
+
+    form_code: ClassVar[str] = "BM"
+    form_item_fields: ClassVar[dict[str, str]] = {
+        "BMDATE": "date",
+        "BMTEST": "test",
+        "BMASSAY": "assay",
+        "PDL1SCORE": "pdl1_score",
+        "PDL1VAL": "pdl1_value",
+        "PDL1CUT": "pdl1_cutoff",
+        "PDL1STAT": "pdl1_status",
+        "VEGFR2STAT": "vegfr2_status",
+        "VEGFR2PCT": "vegfr2_percent",
+        "EBVDNA": "ebv_dna",
+        "EBVUND": "ebv_undetectable",
+    }
+    form_field_units: ClassVar[dict[str, str]] = {"vegfr2_percent": "%"}
+    answer_fields: ClassVar[tuple[str, ...]] = (
+        "assay",
+        "pdl1_score",
+        "pdl1_value",
+        "pdl1_cutoff",
+        "pdl1_status",
+        "vegfr2_status",
+        "vegfr2_percent",
+        "ebv_dna",
+        "ebv_undetectable",
+    )
+    editable_fields: ClassVar[tuple[str, ...]] = (
+        "visit",
+        "date",
+        "test",
+        "assay",
+        "pdl1_score",
+        "pdl1_value",
+        "vegfr2_status",
+        "vegfr2_percent",
+        "ebv_dna",
+        "ebv_undetectable",
+        "not_done_reason",
+        "not_done_detail",
+    )
+    # Which items belong to which test (the others stay empty).
+    TEST_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        codes.PDL1: ("assay", "pdl1_score", "pdl1_value"),
+        codes.VEGFR2: ("assay", "vegfr2_status", "vegfr2_percent"),
+        codes.EBVDNA: ("assay", "ebv_dna", "ebv_undetectable"),
+    }
+
+    class Meta:
+        ordering = ["subject", "date", "test", "created"]
+        verbose_name = _("biomarker result")
+        verbose_name_plural = _("biomarker results")
+        indexes = [models.Index(fields=["subject", "test", "date"], name="bm_subject_test_date")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.test} {self.date}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.not_done_reason or not self.test:
+            return
+        errors: dict[str, Any] = {}
+        allowed = set(self.TEST_FIELDS.get(self.test, ()))
+        for name in self.editable_fields:
+            if name in self.answer_fields and name not in allowed and getattr(self, name) not in (None, ""):
+                errors[name] = gettext("Not an item of a {test} result.").format(test=self.test)
+        if self.test == codes.PDL1:
+            if not self.pdl1_score:
+                errors["pdl1_score"] = gettext("Say how PD-L1 was scored (CPS or TPS).")
+            if self.pdl1_value is None:
+                errors["pdl1_value"] = gettext("Give the PD-L1 score, or mark the test not done.")
+            if not self.assay.strip():
+                errors["assay"] = gettext("Name the assay (antibody clone or kit).")
+        elif self.test == codes.VEGFR2:
+            if not self.vegfr2_status and self.vegfr2_percent is None:
+                errors["vegfr2_status"] = gettext("Give the VEGFR-2 result, or mark the test not done.")
+        elif self.test == codes.EBVDNA:
+            if self.ebv_undetectable and self.ebv_dna not in (None, Decimal(0)):
+                errors["ebv_dna"] = gettext("An undetectable result has no copy number.")
+            elif not self.ebv_undetectable and self.ebv_dna is None:
+                errors["ebv_dna"] = gettext("Give the copies/mL, or say it was undetectable.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SurvivalFollowUp(FormRecord):
+    """One follow-up contact after treatment: how the subject was reached and their vital status.
+
+    A new anticancer therapy is recorded on its own form (SubsequentTherapy, the one store of its
+    start date); a death on the death form (Death), before a contact says "dead".
+    """
+
+    contact_date = models.DateField()
+    method = models.CharField(max_length=8, choices=_choices(codes.CONTACT_METHODS), blank=True)
+    vital_status = models.CharField(max_length=12, choices=_choices(codes.SURVIVAL_STATUSES), blank=True)
+    last_known_alive = models.DateField(null=True, blank=True)
+    new_therapy = models.BooleanField(
+        null=True, blank=True, help_text=_("A new anticancer therapy started since the last contact.")
+    )
+    progression = models.BooleanField(
+        null=True, blank=True, help_text=_("Progression reported since the last contact.")
+    )
+
+    form_code: ClassVar[str] = "FU"
+    form_item_fields: ClassVar[dict[str, str]] = {
+        "FUDATE": "contact_date",
+        "FUMETHOD": "method",
+        "FUSTAT": "vital_status",
+        "LASTALIVE": "last_known_alive",
+        "NEWTRT": "new_therapy",
+        "PROG": "progression",
+    }
+    answer_fields: ClassVar[tuple[str, ...]] = (
+        "method",
+        "vital_status",
+        "last_known_alive",
+        "new_therapy",
+        "progression",
+    )
+    editable_fields: ClassVar[tuple[str, ...]] = (
+        "visit",
+        *tuple(form_item_fields.values()),
+        "not_done_reason",
+        "not_done_detail",
+    )
+
+    class Meta:
+        ordering = ["subject", "contact_date", "created"]
+        verbose_name = _("survival follow-up")
+        verbose_name_plural = _("survival follow-up contacts")
+        indexes = [models.Index(fields=["subject", "contact_date"], name="fu_subject_date")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} FU {self.contact_date} {self.vital_status}"
+
+    @property
+    def lost_to_follow_up(self) -> bool:
+        return self.vital_status == codes.LOST
+
+    def clean(self) -> None:
+        super().clean()
+        if self.not_done_reason:
+            return
+        errors: dict[str, Any] = {}
+        if not self.method:
+            errors["method"] = gettext("Say how the subject was contacted.")
+        if not self.vital_status:
+            errors["vital_status"] = gettext("Give the survival status.")
+        if self.vital_status in (codes.ALIVE, codes.LOST) and self.last_known_alive is None:
+            errors["last_known_alive"] = gettext("Give the last date the subject was known alive.")
+        if (
+            self.last_known_alive
+            and isinstance(self.contact_date, dt.date)
+            and self.last_known_alive > self.contact_date
+        ):
+            errors["last_known_alive"] = gettext("The last date known alive is after the contact.")
+        if (
+            self.vital_status == codes.ALIVE
+            and self.method == "VISIT"
+            and self.last_known_alive
+            and isinstance(self.contact_date, dt.date)
+            and self.last_known_alive != self.contact_date
+        ):
+            errors["last_known_alive"] = gettext("Seen alive at the clinic: the contact date.")
+        if self.new_therapy is None and self.vital_status == codes.ALIVE:
+            errors["new_therapy"] = gettext("Say whether a new anticancer therapy started.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SubsequentTherapy(FormRecord):
+    """A new anticancer therapy after study treatment: it ends PFS follow-up by censoring."""
+
+    start_date = PartialDateField(null=True, blank=True)
+    regimen = models.CharField(max_length=200, blank=True)
+    agent_class = models.CharField(max_length=20, choices=_choices(codes.PRIOR_CLASSES), blank=True)
+    line = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("Line of therapy (2, 3 ...)."))
+    end_date = PartialDateField(null=True, blank=True)
+
+    form_code: ClassVar[str] = "ST"
+    form_item_fields: ClassVar[dict[str, str]] = {
+        "STSTDAT": "start_date",
+        "STTRT": "regimen",
+        "STCLASS": "agent_class",
+        "STLINE": "line",
+        "STENDAT": "end_date",
+    }
+    answer_fields: ClassVar[tuple[str, ...]] = tuple(form_item_fields.values())
+    editable_fields: ClassVar[tuple[str, ...]] = (
+        "visit",
+        *tuple(form_item_fields.values()),
+        "not_done_reason",
+        "not_done_detail",
+    )
+
+    class Meta:
+        ordering = ["subject", "start_date", "created"]
+        verbose_name = _("subsequent anticancer therapy")
+        verbose_name_plural = _("subsequent anticancer therapies")
+        indexes = [models.Index(fields=["subject", "start_date"], name="st_subject_start")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.regimen} from {self.start_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.not_done_reason:
+            return
+        errors: dict[str, Any] = {}
+        if self.start_date is None:
+            errors["start_date"] = gettext("Give the start date (as much as is known).")
+        if not self.regimen.strip():
+            errors["regimen"] = gettext("Name the regimen.")
+        if self.start_date and self.end_date and self.end_date.latest() < self.start_date.earliest():
+            errors["end_date"] = gettext("The end is before the start.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Death(FormRecord):
+    """The death of a subject: recorded once, through `death_record` (it ends the schedule)."""
+
+    death_date = PartialDateField(help_text=_("YYYY-MM-DD, or YYYY-MM / YYYY when only that is known."))
+    cause = models.CharField(max_length=8, choices=_choices(codes.DEATH_CAUSES), blank=True)
+    cause_detail = models.TextField(blank=True)
+    autopsy = models.CharField(max_length=1, choices=NY_CHOICES, blank=True)
+
+    form_code: ClassVar[str] = "DD"
+    form_item_fields: ClassVar[dict[str, str]] = {
+        "DTHDAT": "death_date",
+        "DTHCAUSE": "cause",
+        "DTHSPEC": "cause_detail",
+        "AUTOPSY": "autopsy",
+    }
+    answer_fields: ClassVar[tuple[str, ...]] = tuple(form_item_fields.values())
+    # The date is the schedule's end: a correction goes through death_update (it re-cancels).
+    editable_fields: ClassVar[tuple[str, ...]] = ("visit", "death_date", "cause", "cause_detail", "autopsy")
+
+    class Meta:
+        ordering = ["subject", "created"]
+        verbose_name = _("death")
+        verbose_name_plural = _("deaths")
+        constraints = [
+            models.UniqueConstraint(fields=["subject"], condition=ACTIVE, name="death_one_per_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} died {self.death_date}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, Any] = {}
+        if self.not_done_reason:
+            errors["not_done_reason"] = gettext("A death is recorded or not: the form has no 'not done'.")
+        if not self.cause:
+            errors["cause"] = gettext("Give the primary cause (UNK when it is not known).")
+        if self.cause == "OTHER" and not self.cause_detail.strip():
+            errors["cause_detail"] = gettext("Specify the other cause.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RestrictedMedicationFlag(SiteOwnedModel):
+    """A concomitant medication inside a restricted-medication rule's window (edc/core/restricted_meds).
+
+    Raised on entry of the medication (and refreshed when it changes); the data-integrity work turns
+    flags into queries. `certain` is false when a partial or missing date only makes it possible.
+    A flag no longer raised by the data is voided, with the reason, never deleted.
+    """
+
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT, related_name="+")
+    medication = models.ForeignKey(ConcomitantMedication, on_delete=models.PROTECT, related_name="flags")
+    rule = models.CharField(max_length=16, help_text=_("The rule's code (002-E4, 004-E14 ...)."))
+    seed = models.CharField(max_length=100, help_text=_("The seed record the rule comes from."))
+    criterion = models.CharField(max_length=40)
+    category = models.CharField(max_length=40)
+    windows = models.CharField(max_length=40, help_text=_("before_first_dose and/or on_trial."))
+    certain = models.BooleanField()
+    first_dose = models.DateField(help_text=_("The first dose the window counted from."))
+    message = models.TextField()
+
+    lock_parents: ClassVar[tuple[str, ...]] = ("subject", "study")
+    fixed_fields: ClassVar[tuple[str, ...]] = ("study", "subject", "medication", "rule")
+
+    class Meta:
+        ordering = ["subject", "medication", "rule"]
+        verbose_name = _("restricted medication flag")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medication", "rule"], condition=ACTIVE, name="restricted_flag_one_per_rule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message
+
+
 # Every form model of this app, by its registry code (the API, the admin and the import use it).
 FORM_MODELS: dict[str, type[FormRecord]] = {
     model.form_code: model
@@ -719,6 +1173,11 @@ FORM_MODELS: dict[str, type[FormRecord]] = {
         MedicalHistory,
         ConcomitantMedication,
         HistoryAnswers,
+        RadiotherapyCourse,
+        Biomarker,
+        SurvivalFollowUp,
+        SubsequentTherapy,
+        Death,
     )
 }
 # The forms whose date is a procedure done on the patient: never before consent.

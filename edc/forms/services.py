@@ -25,12 +25,16 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 
 from edc.consent.selectors import first_consent_date
+from edc.core.bsa import mosteller_bsa
 from edc.core.labs import LabValue, LabValueError, read_lab
 from edc.core.partial_dates import PartialDate
 from edc.core.services import ChangeReason, record_save, record_void
+from edc.forms import codes
 from edc.forms.models import (
     PROCEDURE_FORMS,
+    Biomarker,
     ConcomitantMedication,
+    Death,
     DiseaseBaseline,
     EcogAssessment,
     FormRecord,
@@ -39,12 +43,14 @@ from edc.forms.models import (
     MedicalHistory,
     PregnancyTest,
     PriorTherapy,
+    RadiotherapyCourse,
+    SubsequentTherapy,
+    SurvivalFollowUp,
     VitalSigns,
 )
-from edc.forms.selectors import registry_form
+from edc.forms.selectors import known_alive_dates, registry_form
 from edc.subjects.access import require_write
 from edc.visits.models import Visit, VisitStatus
-from studies.models import mosteller_bsa
 
 F = TypeVar("F", bound=FormRecord)
 BSA_PLACES = Decimal("0.01")
@@ -84,6 +90,8 @@ def _derive(record: FormRecord) -> None:
     if isinstance(record, LabResult):
         _derive_lab(record)
     record.clean_fields(exclude=relations)
+    if isinstance(record, Biomarker):
+        _derive_biomarker(record)
     if isinstance(record, VitalSigns):
         if record.height_cm is not None and record.weight_kg is not None and not record.not_done_reason:
             try:
@@ -183,8 +191,69 @@ def _check(record: FormRecord, ranges: dict[str, tuple[Decimal | None, Decimal |
                     day=day, consent=consent
                 )
             )
+    for name, day in _dates_after_consent(record):
+        if errors.get(name):
+            continue
+        consent = first_consent_date(record.subject)
+        if consent is not None and day < consent:
+            errors.setdefault(name, []).append(
+                gettext("{day} is before the patient's consent on {consent}.").format(
+                    day=day, consent=consent
+                )
+            )
     if errors:
         raise ValidationError(errors)
+
+
+def _dates_after_consent(record: FormRecord) -> list[tuple[str, dt.date]]:
+    """The dates of the after-treatment, radiotherapy and biomarker forms that cannot precede consent,
+    each as its latest possible day (a partial date is refused only when wholly before).
+
+    A course of radiotherapy before the study and a PD-L1 or VEGFR-2 result on archival tissue may
+    lie before consent; a blood sample (EBV DNA) is a procedure of the study.
+    """
+    found: list[tuple[str, Any]] = []
+    if isinstance(record, RadiotherapyCourse) and record.on_study:
+        found.append(("start_date", record.start_date))
+    elif isinstance(record, SurvivalFollowUp):
+        found.append(("contact_date", record.contact_date))
+    elif isinstance(record, SubsequentTherapy):
+        found.append(("start_date", record.start_date))
+    elif isinstance(record, Death):
+        found.append(("death_date", record.death_date))
+    elif isinstance(record, Biomarker) and record.test == codes.EBVDNA:
+        found.append(("date", record.date))
+    days = []
+    for name, value in found:
+        if isinstance(value, PartialDate):
+            days.append((name, value.latest()))
+        elif isinstance(value, dt.date):
+            days.append((name, value))
+    return days
+
+
+def _derive_biomarker(record: Biomarker) -> None:
+    """A PD-L1 result's status by the study's cut-off (codes.PDL1_CUTOFFS), stored with the cut-off.
+
+    No cut-off for the study, or a score of another kind than the cut-off's: no status (the result
+    is kept; the study states how it reads PD-L1 before a status is derived).
+    """
+    record.pdl1_cutoff = None
+    record.pdl1_status = ""
+    if record.not_done_reason or record.test != codes.PDL1 or record.pdl1_value is None:
+        return
+    rule = pdl1_cutoff_of(record.study)
+    if rule is None or rule["score"] != record.pdl1_score:
+        return
+    cutoff = Decimal(str(rule["cutoff"]))
+    record.pdl1_cutoff = cutoff
+    record.pdl1_status = codes.POSITIVE if record.pdl1_value >= cutoff else codes.NEGATIVE
+
+
+def pdl1_cutoff_of(study: Any) -> dict[str, object] | None:
+    """The study's PD-L1 positive cut-off ({"score", "cutoff", "assumption"}), by its seed record."""
+    name = (study.seed or "").strip().rsplit("/", 1)[-1]
+    return codes.PDL1_CUTOFFS.get(name) if name else None
 
 
 def _plain(value: Decimal | None) -> str:
@@ -212,7 +281,9 @@ def form_record_create(
     record.form_version = version
     _derive(record)
     _check(record, ranges)
-    return record_save(record, user=user)
+    saved = record_save(record, user=user)
+    _after_write(user, saved)
+    return saved
 
 
 @transaction.atomic
@@ -231,13 +302,31 @@ def form_record_update(
     _, ranges = registry_form(record.form_code)
     _derive(record)
     _check(record, ranges)
-    return record_save(record, user=user, reason=reason, version=version)
+    saved = record_save(record, user=user, reason=reason, version=version)
+    _after_write(user, saved)
+    return saved
 
 
 @transaction.atomic
 def form_record_void(*, user: Any, record: F, reason: ChangeReason, version: int | None = None) -> F:
     require_write(user, record.site)
-    return record_void(record, user=user, reason=reason, version=version)
+    voided = record_void(record, user=user, reason=reason, version=version)
+    _after_write(user, voided)
+    return voided
+
+
+def _after_write(user: Any, record: FormRecord) -> None:
+    """What a stored row sets off: a concomitant medication's restricted-medication flags; a lab
+    value's AE proposal (the one hook of safety: a lab value entered, corrected or voided proposes,
+    updates or withdraws the AE its CTCAE grade proposes, edc/safety/services.py)."""
+    if isinstance(record, ConcomitantMedication):
+        from edc.forms.restricted import restricted_medication_flags_refresh
+
+        restricted_medication_flags_refresh(user=user, subject=record.subject)
+    if isinstance(record, LabResult):
+        from edc.safety.services import lab_proposals_refresh
+
+        lab_proposals_refresh(user=user, lab=record)
 
 
 # --- one create service per form ---------------------------------------------------------------
@@ -387,3 +476,213 @@ def history_answers_create(
 ) -> HistoryAnswers:
     """The explicit history answers (one row per subject): `answers` are HistoryAnswers.editable_fields."""
     return form_record_create(user=user, model=HistoryAnswers, subject=subject, visit=visit, **answers)
+
+
+# --- radiotherapy, biomarkers, after treatment (issue 19) ---------------------------------------
+
+
+def _gy(value: Any, unit: str, field: str) -> Decimal | None:
+    """A dose in Gy, from Gy or cGy (edc/core/units.py); other units are refused by name."""
+    from edc.core.units import UnitError, convert
+
+    if value is None or value == "":
+        return None
+    try:
+        return convert(value, unit or "Gy", "Gy")
+    except (UnitError, ValueError, ArithmeticError):
+        raise ValidationError(
+            {field: [gettext("{value} {unit} is no dose in Gy or cGy.").format(value=value, unit=unit)]}
+        ) from None
+
+
+def radiotherapy_course_create(
+    *,
+    user: Any,
+    subject: Any,
+    visit: Visit | None = None,
+    dose_unit: str = "Gy",
+    **items: Any,
+) -> RadiotherapyCourse:
+    """One course of radiotherapy: `items` are RadiotherapyCourse.editable_fields; the doses
+    (`dose_per_fraction_gy`, `total_dose_gy`) are in `dose_unit` (Gy or cGy), stored in Gy."""
+    for name in ("dose_per_fraction_gy", "total_dose_gy"):
+        if name in items:
+            items[name] = _gy(items[name], dose_unit, name)
+    return form_record_create(user=user, model=RadiotherapyCourse, subject=subject, visit=visit, **items)
+
+
+def biomarker_create(
+    *,
+    user: Any,
+    subject: Any,
+    date: dt.date,
+    test: str,
+    visit: Visit | None = None,
+    **items: Any,
+) -> Biomarker:
+    """One biomarker result (`items`: Biomarker.editable_fields); PD-L1's status is derived by the
+    study's cut-off."""
+    return form_record_create(
+        user=user, model=Biomarker, subject=subject, visit=visit, date=date, test=test, **items
+    )
+
+
+def survival_follow_up_create(
+    *,
+    user: Any,
+    subject: Any,
+    contact_date: dt.date,
+    visit: Visit | None = None,
+    method: str = "",
+    vital_status: str = "",
+    last_known_alive: dt.date | None = None,
+    new_therapy: bool | None = None,
+    progression: bool | None = None,
+    not_done_reason: str = "",
+    not_done_detail: str = "",
+) -> SurvivalFollowUp:
+    """One follow-up contact. A contact that finds the subject dead needs the death form first
+    (`death_record`), so the date and cause of death have one store."""
+    from edc.forms.selectors import death_of
+
+    if vital_status == codes.DEAD and death_of(subject) is None:
+        raise ValidationError(
+            {"vital_status": [gettext("Record the death on the death form first (date and cause).")]}
+        )
+    if vital_status != codes.DEAD and vital_status and not not_done_reason:
+        death = death_of(subject)
+        if death is not None:
+            raise ValidationError(
+                {
+                    "vital_status": [
+                        gettext("The subject's death on {day} is recorded.").format(day=death.death_date)
+                    ]
+                }
+            )
+    return form_record_create(
+        user=user,
+        model=SurvivalFollowUp,
+        subject=subject,
+        visit=visit,
+        contact_date=contact_date,
+        method=method,
+        vital_status=vital_status,
+        last_known_alive=last_known_alive,
+        new_therapy=new_therapy,
+        progression=progression,
+        not_done_reason=not_done_reason,
+        not_done_detail=not_done_detail,
+    )
+
+
+def subsequent_therapy_create(
+    *, user: Any, subject: Any, visit: Visit | None = None, **items: Any
+) -> SubsequentTherapy:
+    """One new anticancer therapy after study treatment: `items` are SubsequentTherapy.editable_fields
+    (start_date as much as is known, regimen, agent_class, line, end_date)."""
+    return form_record_create(user=user, model=SubsequentTherapy, subject=subject, visit=visit, **items)
+
+
+def _death_visit(subject: Any, day: PartialDate) -> Visit:
+    """The visit a death form is filed under when none is named: the subject's last visit done on or
+    before the death, else the screening visit."""
+    last = (
+        Visit.objects.active()
+        .filter(subject=subject, status=VisitStatus.DONE, visit_date__lte=day.latest())
+        .order_by("-visit_date", "-order", "-id")
+        .first()
+    )
+    return _visit_for(subject, last)
+
+
+def _check_death(subject: Any, day: PartialDate, *, exclude: int | None = None) -> None:
+    from edc.subjects.models import SubjectStatus
+
+    if subject.status == SubjectStatus.SCREEN_FAILED:
+        raise ValidationError({"subject": [gettext("A screen failure is no longer followed on the study.")]})
+    alive = known_alive_dates([subject.pk]).get(subject.pk)
+    if alive is not None and day.latest() < alive[0]:
+        raise ValidationError(
+            {
+                "death_date": [
+                    gettext("The subject was known alive on {day} ({source}).").format(
+                        day=alive[0], source=alive[1]
+                    )
+                ]
+            }
+        )
+
+
+def _end_schedule(user: Any, subject: Any, death: Death) -> None:
+    from edc.subjects.services import subject_off_study
+    from edc.visits.services import visits_cancel_after
+
+    why = gettext("Death on {day}").format(day=death.death_date)
+    # Planned visits from the first possible day of death on cannot happen: cancelled, never deleted.
+    first_day = death.death_date.earliest() - dt.timedelta(days=1)
+    visits_cancel_after(user=user, subject=subject, after=first_day, reason=why)
+    subject.refresh_from_db()
+    subject_off_study(user=user, subject=subject, date=death.death_date.earliest(), reason=why)
+
+
+@transaction.atomic
+def death_record(
+    *,
+    user: Any,
+    subject: Any,
+    death_date: PartialDate | dt.date | str,
+    cause: str,
+    cause_detail: str = "",
+    autopsy: str = "",
+    visit: Visit | None = None,
+) -> Death:
+    """Record the subject's death, once: the schedule ends (planned visits from the day of death on
+    are cancelled with the reason) and the subject goes off study. Data already entered is kept.
+
+    The date may be partial (YYYY-MM, YYYY); it is not before the last date the subject was known
+    alive (follow-up contacts, visits done), nor before consent, nor in the future.
+    """
+    from edc.forms.selectors import death_of
+    from edc.subjects.models import Subject
+
+    require_write(user, subject.site)
+    subject = Subject.objects.select_for_update().get(pk=subject.pk)
+    existing = death_of(subject)
+    if existing is not None:
+        raise ValidationError(
+            {"subject": [gettext("The death is already recorded ({day}).").format(day=existing.death_date)]}
+        )
+    try:
+        day = PartialDate.parse(death_date)
+    except ValueError as exc:
+        raise ValidationError({"death_date": [str(exc)]}) from None
+    _check_death(subject, day)
+    death = form_record_create(
+        user=user,
+        model=Death,
+        subject=subject,
+        visit=visit if visit is not None else _death_visit(subject, day),
+        death_date=day,
+        cause=cause,
+        cause_detail=cause_detail,
+        autopsy=autopsy,
+    )
+    _end_schedule(user, subject, death)
+    return death
+
+
+@transaction.atomic
+def death_update(
+    *, user: Any, record: Death, reason: ChangeReason | None, version: int | None = None, **changes: Any
+) -> Death:
+    """Correct the death form; a corrected date ends the schedule from the new date."""
+    if "death_date" in changes:
+        try:
+            changes["death_date"] = PartialDate.parse(changes["death_date"])
+        except ValueError as exc:
+            raise ValidationError({"death_date": [str(exc)]}) from None
+        _check_death(record.subject, changes["death_date"])
+    updated = form_record_update(user=user, record=record, reason=reason, version=version, **changes)
+    if "death_date" in changes:
+        _end_schedule(user, updated.subject, updated)
+    return updated

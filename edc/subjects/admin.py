@@ -51,8 +51,11 @@ class SignedConsentInline(AuditedStackedInline):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "consent_version":
             subject = getattr(request, "_edc_subject", None)
-            study = subject.study_id if subject is not None else None
-            kwargs["queryset"] = ConsentVersion.objects.filter(study_id=study).order_by("effective_from")
+            versions = ConsentVersion.objects.order_by("effective_from")
+            # Without the subject (the page is not a subject's), no version is offered.
+            kwargs["queryset"] = (
+                versions.filter(study_id=subject.study_id) if subject is not None else versions.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def create_record(self, request: HttpRequest, parent: Any, data: dict[str, Any]) -> SignedConsent:
@@ -228,7 +231,7 @@ class SubjectAdmin(AuditedModelAdmin):
 
     def _subject(self, request: HttpRequest, object_id: str) -> Subject:
         try:
-            pk = Subject._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+            pk = Subject._meta.pk.to_python(object_id)
         except ValidationError as exc:
             raise Http404 from exc
         subject = self.get_queryset(request).filter(pk=pk).select_related("study", "site").first()
@@ -428,7 +431,7 @@ class EligibilityForm(forms.Form):
 class EnrollForm(forms.Form):
     enrollment_date = forms.DateField()
     planned_first_dose = forms.DateField()
-    arm = forms.ModelChoiceField(queryset=None, required=False)  # type: ignore[arg-type]
+    arm: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, required=False)
 
     def __init__(self, *args: Any, subject: Subject, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

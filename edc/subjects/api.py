@@ -20,7 +20,7 @@ import django_filters
 from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -260,7 +260,16 @@ class SubjectViewSet(AuditedViewSet):
             )
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=DecisionSerializer)
+    @extend_schema(
+        responses=inline_serializer(
+            "EligibilityDecisionState",
+            {
+                "decision": DecisionSerializer(allow_null=True),
+                "stale": serializers.BooleanField(allow_null=True),
+                "changed": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
     @action(detail=True, methods=["get"], url_path="eligibility/decision")
     def eligibility_decision(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The signed screening outcome, and whether the data changed since (stale)."""

@@ -12,6 +12,7 @@ The file is imported all or nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
@@ -92,17 +93,19 @@ def import_case(raw: Any, *, user: Any, source: str) -> Subject:
     if day > case.as_of:
         raise CaseError.at("consent.signed_at", gettext("is after the planned first dose (as_of)"))
     version = _consent_version(study, model, day)
+    obtained_by = model.consent.obtained_by
     if record.sex is None:
         raise CaseError.at("subject.sex", gettext("required to import"))
     if record.birth_year is None:
         raise CaseError.at("subject.birth_year", gettext("required to import"))
+    sex = record.sex  # narrowed above; a lambda does not see the narrowing
     subject = _located(
         "subject",
         lambda: subjects.subject_screen(
             user=user,
             study=study,
             site=site,
-            sex=record.sex,
+            sex=sex,
             birth_date=str(record.birth_year),
             screening_date=day,
         ),
@@ -114,8 +117,7 @@ def import_case(raw: Any, *, user: Any, source: str) -> Subject:
             subject=subject,
             version=version,
             signed_at=signed_at,
-            obtained_by=model.consent.obtained_by
-            or gettext("not recorded (imported from {file})").format(file=source),
+            obtained_by=obtained_by or gettext("not recorded (imported from {file})").format(file=source),
         ),
     )
     _store_record(record, subject=subject, user=user, day=day)
@@ -126,10 +128,11 @@ def _consent_version(study: Any, model: EligibilityCaseIn, day: dt.date) -> Any:
     consent = model.consent
     assert consent is not None
     if consent.version is not None:
+        named = consent.version
         return _located(
             "consent.version",
             lambda: consent_services.consent_version_lookup(
-                study=study, version=consent.version, language=consent.language
+                study=study, version=named, language=consent.language
             ),
         )
     current = [v for v in versions_in_effect(study, day) if consent.language in (None, v.language)]
@@ -159,7 +162,8 @@ def _store_record(record: ScreeningRecord, *, subject: Subject, user: Any, day: 
             raise CaseError.at(f"{where}.date", gettext("required to store a lab result"))
         _located(
             where,
-            lambda lab=lab, row=row: forms.lab_result_create(
+            functools.partial(
+                forms.lab_result_create,
                 user=user,
                 subject=subject,
                 date=lab.date,
@@ -177,13 +181,18 @@ def _store_record(record: ScreeningRecord, *, subject: Subject, user: Any, day: 
             raise CaseError.at("pregnancy_test.date", gettext("required to store the test"))
         _located(
             "pregnancy_test",
-            lambda: forms.pregnancy_test_create(
-                user=user, subject=subject, date=test.date, result=test.result, specimen=test.specimen or ""
+            functools.partial(
+                forms.pregnancy_test_create,
+                user=user,
+                subject=subject,
+                date=test.date,
+                result=test.result,
+                specimen=test.specimen or "",
             ),
         )
     disease = record.disease
     if disease is not None:
-        items = {
+        items: dict[str, Any] = {
             "diagnosis_date": disease.diagnosis,
             "primary_site": disease.primary_site or "",
             "histology": disease.histology or "",
@@ -207,54 +216,57 @@ def _store_record(record: ScreeningRecord, *, subject: Subject, user: Any, day: 
     for index, therapy in enumerate(record.prior_therapies):
         _located(
             f"prior_therapies[{index}]",
-            lambda t=therapy: forms.prior_therapy_create(
+            functools.partial(
+                forms.prior_therapy_create,
                 user=user,
                 subject=subject,
-                regimen=t.regimen,
-                agent=t.agent,
-                agent_class=t.agent_class,
-                setting=t.setting or "",
-                line=t.line,
-                start_date=t.start,
-                last_dose_date=t.last_dose,
-                ongoing=t.ongoing,
-                cycles=t.cycles,
-                progression=t.progression,
-                toxicity_recovered=t.toxicity_recovered,
-                toxicity_grade=t.toxicity_grade,
-                toxicity_ctcae=t.toxicity_ctcae or "",
+                regimen=therapy.regimen,
+                agent=therapy.agent,
+                agent_class=therapy.agent_class,
+                setting=therapy.setting or "",
+                line=therapy.line,
+                start_date=therapy.start,
+                last_dose_date=therapy.last_dose,
+                ongoing=therapy.ongoing,
+                cycles=therapy.cycles,
+                progression=therapy.progression,
+                toxicity_recovered=therapy.toxicity_recovered,
+                toxicity_grade=therapy.toxicity_grade,
+                toxicity_ctcae=therapy.toxicity_ctcae or "",
             ),
         )
     for index, condition in enumerate(record.conditions):
         _located(
             f"medical_history[{index}]",
-            lambda c=condition: forms.medical_history_create(
+            functools.partial(
+                forms.medical_history_create,
                 user=user,
                 subject=subject,
-                term=c.term,
-                category=c.category,
-                onset=c.onset,
-                end=c.end,
-                ongoing=c.ongoing,
+                term=condition.term,
+                category=condition.category,
+                onset=condition.onset,
+                end=condition.end,
+                ongoing=condition.ongoing,
             ),
         )
     for index, medication in enumerate(record.medications):
         _located(
             f"medications[{index}]",
-            lambda m=medication: forms.concomitant_medication_create(
+            functools.partial(
+                forms.concomitant_medication_create,
                 user=user,
                 subject=subject,
-                agent=m.agent,
-                category=m.category,
-                start=m.start,
-                stop=m.stop,
-                ongoing=m.ongoing,
-                dose=m.dose,
-                dose_unit=m.dose_unit,
-                route=m.route,
+                agent=medication.agent,
+                category=medication.category,
+                start=medication.start,
+                stop=medication.stop,
+                ongoing=medication.ongoing,
+                dose=medication.dose,
+                dose_unit=medication.dose_unit,
+                route=medication.route,
             ),
         )
-    answers = {
+    answers: dict[str, Any] = {
         "any_prior_therapy": record.any_prior_therapy,
         "any_condition": record.any_condition,
         **{

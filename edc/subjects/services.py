@@ -441,3 +441,44 @@ def subject_withdraw(
     _transition(subject, user=user, to=to, changes={}, why=why, version=version)
     visits_cancel_after(user=user, subject=subject, after=date, reason=why, treatment_only=treatment_only)
     return withdrawal
+
+
+@transaction.atomic
+def subject_off_study(
+    *, user: Any, subject: Subject, date: dt.date, reason: str, version: int | None = None
+) -> Subject:
+    """Move the subject off study (death, end of follow-up): the status transition only.
+
+    The caller ends the schedule (edc.forms.services.death_record cancels the visits after the
+    date). A subject already off study stays so (a death learned after the end of follow-up).
+    """
+    require_write(user, subject.site)
+    if not reason.strip():
+        raise ValidationError({"reason": [gettext("Say why the subject goes off study.")]})
+    if subject.status == SubjectStatus.OFF_STUDY:
+        return subject
+    why = gettext("Off study on {day}: {reason}").format(day=date, reason=reason.strip())
+    return _transition(subject, user=user, to=SubjectStatus.OFF_STUDY, changes={}, why=why, version=version)
+
+
+@transaction.atomic
+def subject_treatment_start(
+    *, user: Any, subject: Subject, first_dose_date: dt.date, version: int | None = None
+) -> Subject:
+    """The first dose of study treatment was given: the subject is on treatment (edc/visits/treatment.py
+    calls this when the first dose is recorded)."""
+    require_write(user, subject.site)
+    why = gettext("First dose of study treatment on {day}").format(day=first_dose_date)
+    return _transition(
+        subject, user=user, to=SubjectStatus.ON_TREATMENT, changes={}, why=why, version=version
+    )
+
+
+@transaction.atomic
+def subject_treatment_end(
+    *, user: Any, subject: Subject, last_dose_date: dt.date, reason: str, version: int | None = None
+) -> Subject:
+    """Study treatment ended (the end-of-treatment form): the subject goes to follow-up."""
+    require_write(user, subject.site)
+    why = reason.strip() or gettext("End of treatment, last dose on {day}").format(day=last_dose_date)
+    return _transition(subject, user=user, to=SubjectStatus.FOLLOW_UP, changes={}, why=why, version=version)

@@ -106,7 +106,7 @@ class Visit(SiteOwnedModel):
                 errors["subject"] = gettext("The subject belongs to another study.")
             if self.site_id and subject.site_id != self.site_id:
                 errors["site"] = gettext("A visit is at its subject's site.")
-        if self.definition_id and self.study_id and self.definition.study_id != self.study_id:
+        if self.definition is not None and self.study_id and self.definition.study_id != self.study_id:
             errors["definition"] = gettext("The visit definition belongs to another study.")
         if self.status == VisitStatus.DONE and self.visit_date is None:
             errors["visit_date"] = gettext("A visit that took place has its date.")
@@ -123,3 +123,8 @@ class Visit(SiteOwnedModel):
     @property
     def is_open(self) -> bool:
         return self.status == VisitStatus.PLANNED and self.voided_at is None
+
+
+# The treatment models (forms EX and EOT, phase switches) live in their own module; imported here
+# so that Django registers them with the visits app.
+from edc.visits.exposures import *  # noqa: E402, F403

@@ -429,3 +429,14 @@ def test_schema_and_docs_are_served(client_for, two_sites):
     assert schema.status_code == 200
     assert b"/api/subjects/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("param", ["rescreen_of", "site", "status"])
+def test_an_empty_filter_value_is_refused_naming_it_instead_of_listing_everything(
+    client_for, two_sites, subject_a, param
+):
+    response = client_for(two_sites.user_a).get(_url(), {param: ""})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [param]
+    # Left out, the parameter is no filter.
+    assert client_for(two_sites.user_a).get(_url()).json()["results"][0]["id"] == str(subject_a.pk)

@@ -206,3 +206,25 @@ def test_the_re_consent_list_of_a_study_the_user_does_not_see_answers_404(trial,
     client = client_for(trial.coordinator)
     assert client.get(f"/api/studies/{other.pk}/reconsent-due/").status_code == 404
     assert client.get("/api/studies/abc/reconsent-due/").status_code == 404
+
+
+def test_without_as_of_each_subject_is_judged_on_its_own_sites_today(client_for):
+    """A version taking effect today at a site east of the date line is not yet in effect west of it."""
+    from edc.core.models import Role
+    from tests.factories import MembershipFactory, SiteFactory, StudyFactory, UserFactory
+
+    study = StudyFactory(protocol_id="TIMEZONES")
+    east = SiteFactory(study=study, code="E", time_zone="Pacific/Kiritimati")  # UTC+14
+    west = SiteFactory(study=study, code="W", time_zone="Pacific/Pago_Pago")  # UTC-11
+    assert east.today() > west.today()  # 25 hours apart: never the same date
+    at_east, at_west = screen_subject(east), screen_subject(west)
+    ConsentVersionFactory(study=study, version="2.0", effective_from=east.today(), reconsent="all_active")
+    monitor = UserFactory(username="tz_monitor")
+    MembershipFactory(user=monitor, study=study, site=None, role=Role.MONITOR)
+    url = f"/api/studies/{study.pk}/reconsent-due/"
+    client = client_for(monitor)
+    due = client.get(url).json()["results"]
+    assert [row["screening_number"] for row in due] == [at_east.screening_number]
+    # Asked for one day, both sites are judged on it.
+    both = client.get(url, {"as_of": east.today().isoformat()}).json()["results"]
+    assert {row["screening_number"] for row in both} == {at_east.screening_number, at_west.screening_number}

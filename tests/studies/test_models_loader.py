@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
+from edc.core.bsa import mosteller_bsa
 from studies.loader import _dosing_days
 from studies.models import (
     Arm,
@@ -27,7 +28,6 @@ from studies.models import (
     Study,
     TreatmentPhase,
     VisitDefinition,
-    mosteller_bsa,
 )
 from studies.selectors import study_lookup
 from tests.studies.conftest import forms_data, study_data

@@ -148,7 +148,9 @@ STUDY_000 = [
     ),
     pytest.param("ae_collection_end_days_after_last_dose", 30, id="until 30 days after the last dose"),
     pytest.param(
-        "response_criteria", ["RECIST1.1"], id="Radiographic evaluations were performed using RECIST v1.1"
+        "response_criteria",
+        ["RECIST1.1", "iRECIST"],  # iRECIST: exploratory, a marked assumption (issue 21)
+        id="Radiographic evaluations were performed using RECIST v1.1",
     ),
     pytest.param("registry_id", "", id="the record gives no registry number"),
     pytest.param("condition", "Head and Neck Squamous Cell Carcinoma", id="condition as written"),
