@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -413,23 +413,13 @@ def _item_errors(spec: FormSpec, store: FormStore, errors: Mapping[str, Any]) ->
 
 def door_write(*, request: Request, visit: Any, spec: FormSpec, store: FormStore, entry: Entry) -> Any:
     """Store the entry through the form's own resource (serializer, then its create service)."""
-    data: dict[str, Any] = {
-        **entry.fields,
-        "not_done_reason": entry.not_done_reason,
-        "not_done_detail": entry.not_done_detail,
-    }
+    data: dict[str, Any] = dict(entry.fields)
+    if entry.not_done_reason:  # named only when given: a resource may take no "not done"
+        data.update(not_done_reason=entry.not_done_reason, not_done_detail=entry.not_done_detail)
     viewset = resource_for(store.model)
+    if viewset is None:  # the view refuses first; a caller of this function gets the same refusal
+        raise MethodNotAllowed("POST")
     try:
-        if viewset is None:
-            from edc.forms.services import form_record_create
-
-            return form_record_create(
-                user=request.user,
-                model=cast(Any, store.model),
-                subject=visit.subject,
-                visit=visit,
-                **data,
-            )
         view = viewset()
         view.request = request
         view.format_kwarg = None
@@ -620,6 +610,23 @@ def scoped_visit(request: Request, pk: str) -> Any:
     return found
 
 
+def not_writable(store: FormStore | None) -> str:
+    """Why POST cannot store the form, or "" (it needs a visit store with its own API resource)."""
+    if store is None:
+        return gettext("no model stores it yet.")
+    if not has_visit(store):
+        return gettext("it is stored per subject; enter it through its own resource.")
+    viewset = resource_for(store.model)
+    if viewset is None:
+        return gettext("its model has no API resource yet (the door writes through the form's own resource).")
+    field = viewset.serializer_class().fields.get("visit")
+    if field is None or field.read_only:
+        # Rows of a parent record (a lesion measurement inside its tumour assessment): the
+        # resource takes them by that parent, not by a visit.
+        return gettext("its rows are entered inside their parent record, through its own resource.")
+    return ""
+
+
 def _form(code: str) -> FormSpec:
     spec = form_spec(code)
     if spec is None:
@@ -657,7 +664,7 @@ class FormDoorView(APIView):
                 "visit": str(visit.pk),
                 "state": summary.state,
                 "stored": store is not None,
-                "writable": store is not None and has_visit(store),
+                "writable": not not_writable(store),
                 "rows": [row_shape(spec, store, row) for row in rows] if store is not None else [],
             }
         )
@@ -685,15 +692,11 @@ class FormDoorView(APIView):
         visit = scoped_visit(request, id)
         spec = _form(code)
         store = store_for(spec.code)
-        if store is None or not has_visit(store):
+        why = not_writable(store)
+        if why:
             raise MethodNotAllowed(
                 "POST",
-                detail=gettext("Form {code} is not entered at a visit: {why}").format(
-                    code=spec.code,
-                    why=gettext("no model stores it yet.")
-                    if store is None
-                    else gettext("it is stored per subject; use its own resource."),
-                ),
+                detail=gettext("Form {code} is not entered here: {why}").format(code=spec.code, why=why),
             )
         if not can_write_site(request.user, visit.site):
             raise PermissionDenied(

@@ -237,7 +237,9 @@ def coordinator(studies, client_for):
 
     study = Study.objects.get(protocol_id=S000)
     user = UserFactory(username="status_coordinator")
-    MembershipFactory(user=user, study=study, site=study.sites.order_by("code")[0], role=Role.SITE_COORDINATOR)
+    MembershipFactory(
+        user=user, study=study, site=study.sites.order_by("code")[0], role=Role.SITE_COORDINATOR
+    )
     return client_for(user)
 
 
