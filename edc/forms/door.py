@@ -693,7 +693,7 @@ class FormDoorView(APIView):
         spec = _form(code)
         store = store_for(spec.code)
         why = not_writable(store)
-        if why:
+        if why or store is None:
             raise MethodNotAllowed(
                 "POST",
                 detail=gettext("Form {code} is not entered here: {why}").format(code=spec.code, why=why),
