@@ -27,6 +27,7 @@ from edc.core.scoping import has_capability
 from edc.core.services import ChangeReason
 from edc.eligibility import selectors as eligibility_selectors
 from edc.eligibility import services as eligibility_services
+from edc.forms.admin_status import FormStatusAdminMixin
 from edc.subjects import services
 from edc.subjects.models import Subject, SubjectStatus
 
@@ -85,7 +86,7 @@ class SignedConsentInline(AuditedStackedInline):
 
 
 @admin.register(Subject, site=site)
-class SubjectAdmin(AuditedModelAdmin):
+class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
     list_display = [
         "screening_number",
         "subject_identifier",

@@ -306,3 +306,61 @@ def test_status_pages_of_another_site_or_study_are_not_found(studies, coordinato
     assert coordinator.get(f"/api/studies/{elsewhere.pk}/missing-forms/").status_code == 404
     assert coordinator.get("/api/studies/x/missing-forms/").status_code == 404
     assert coordinator.get("/api/subjects/x/forms/").status_code == 404
+
+
+# --- the admin pages ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_a(studies, client):
+    from edc.core.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    study = Study.objects.get(protocol_id=S000)
+    user = UserFactory(username="status_admin_coordinator", is_staff=True)
+    MembershipFactory(
+        user=user, study=study, site=study.sites.order_by("code")[0], role=Role.SITE_COORDINATOR
+    )
+    client.force_login(user)
+    return client
+
+
+def _page(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_visit_page_shows_its_forms_status(studies, admin_client_a):
+    subject = enrolled()
+    cycle = cycle_1(subject)
+    form_services.ecog_create(
+        user=None,
+        subject=subject,
+        visit=cycle,
+        date=FIRST_DOSE,
+        not_done_reason="refused",
+        not_done_detail="x",
+    )
+    _, page = _page(admin_client_a, f"/admin/visits/visit/{cycle.pk}/change/")
+    assert "Form status" in page
+    assert "<b>ECOG</b> not done (refused: x)" in page
+    assert "<b>VS</b> missing" in page and "<b>AE</b> missing" in page
+
+
+@pytest.mark.django_db
+def test_the_subject_page_shows_the_visits_held_or_due_with_their_forms_at_a_fixed_cost(
+    studies, admin_client_a
+):
+    first = enrolled()
+    few, page = _page(admin_client_a, f"/admin/subjects/subject/{first.pk}/change/")
+    assert "Form status" in page and "<b>BD</b> missing" in page and "SCR" in page
+    assert "planned visits whose window has not opened are not listed" in page
+    few, _ = _page(admin_client_a, f"/admin/subjects/subject/{first.pk}/change/")  # warm caches
+    second = enrolled()
+    for visit in Visit.objects.filter(subject=second)[:4]:
+        form_services.ecog_create(user=None, subject=second, visit=visit, date=FIRST_DOSE, ecog=0)
+    many, _ = _page(admin_client_a, f"/admin/subjects/subject/{second.pk}/change/")
+    assert many == few
