@@ -8,6 +8,7 @@ from edc.api.docs import RedocView, SwaggerView
 from edc.consent import api as consent_api
 from edc.datamanagement import api as datamanagement_api
 from edc.forms import api as forms_api
+from edc.forms import status_api as forms_status_api
 from edc.outcomes import api as outcomes_api
 from edc.safety import api as safety_api
 from edc.subjects import api as subjects_api
@@ -36,5 +37,6 @@ urlpatterns = [
     *safety_api.urlpatterns,
     *datamanagement_api.urlpatterns_(),
     *treatment_api.urlpatterns,
+    *forms_status_api.urlpatterns,
     *router.urls,
 ]

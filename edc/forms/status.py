@@ -37,6 +37,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import models
 from django.utils.translation import gettext
@@ -67,8 +68,8 @@ class FormStatus:
 class VisitRef:
     """What the status needs of a visit (a Visit row or its values)."""
 
-    id: int
-    subject_id: int
+    id: UUID
+    subject_id: UUID
     definition_id: int | None
     status: str
     missed_reason: str = ""
@@ -99,8 +100,8 @@ class _Form:
 
 
 @dataclass(frozen=True)
-class _Row:
-    key: int  # the visit id, or for a form stored per subject the subject id
+class RowFacts:
+    key: Any  # the visit id, or for a form stored per subject the subject id
     not_done_reason: str
     not_done_detail: str
     empty_required: tuple[str, ...]
@@ -166,7 +167,7 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def _rows(store: FormStore, form: _Form | None, key_field: str, keys: Any) -> list[_Row]:
+def _rows(store: FormStore, form: _Form | None, key_field: str, keys: Any) -> list[RowFacts]:
     """The active rows of one store for the given visits (or subjects): one query."""
     names = _field_names(store.model)
     required = [
@@ -182,16 +183,16 @@ def _rows(store: FormStore, form: _Form | None, key_field: str, keys: Any) -> li
     queryset = store.model._base_manager.filter(**{f"{key_field}__in": keys})
     if "voided_at" in names:
         queryset = queryset.filter(voided_at__isnull=True)
-    found: list[_Row] = []
+    found: list[RowFacts] = []
     for values in queryset.order_by(key_field, "pk").values_list(*columns):
         offset = 3 if not_done else 1
         reason, detail = (values[1] or "", values[2] or "") if not_done else ("", "")
         empty = tuple(item for (item, _f), v in zip(required, values[offset:], strict=True) if _empty(v))
-        found.append(_Row(values[0], reason, detail, empty))
+        found.append(RowFacts(values[0], reason, detail, empty))
     return found
 
 
-def _state(code: str, name: str, rows: Sequence[_Row], *, expected: bool, stored: bool) -> FormStatus:
+def form_state(code: str, name: str, rows: Sequence[RowFacts], *, expected: bool, stored: bool) -> FormStatus:
     if not rows:
         return FormStatus(code, name, MISSING, expected=expected, stored=stored)
     done = [row for row in rows if not row.not_done_reason]
@@ -237,14 +238,14 @@ def _visit_not_held(status: FormStatus, visit: VisitRef) -> FormStatus:
     )
 
 
-def visit_form_status(visits: Iterable[Any]) -> dict[int, list[FormStatus]]:
+def visit_form_status(visits: Iterable[Any]) -> dict[Any, list[FormStatus]]:
     """{visit id: [FormStatus ...]} for Visit rows (or VisitRefs): the expected forms in the
     registry's order, then forms with rows the visit does not expect. See the module docstring."""
     refs = [VisitRef.of(visit) for visit in visits]
     return _status(refs, [ref.id for ref in refs], sorted({ref.subject_id for ref in refs}))
 
 
-def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[int, list[FormStatus]]:
+def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[Any, list[FormStatus]]:
     """The status of `refs`; `visit_keys` and `subject_keys` select their rows (ids, or subqueries)."""
     if not refs:
         return {}
@@ -253,7 +254,7 @@ def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[in
     registry = _registry()
     expected_codes = {code for codes in expected_by_definition.values() for code in codes}
 
-    rows: dict[str, dict[int, list[_Row]]] = defaultdict(lambda: defaultdict(list))
+    rows: dict[str, dict[Any, list[RowFacts]]] = defaultdict(lambda: defaultdict(list))
     per_subject: set[str] = set()
     stored: set[str] = set()
     for store in form_stores():
@@ -274,7 +275,7 @@ def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[in
     def in_registry_order(code: str) -> tuple[int, str]:
         return (registry[code].order, code) if code in registry else (10**9, code)
 
-    answer: dict[int, list[FormStatus]] = {}
+    answer: dict[Any, list[FormStatus]] = {}
     for ref in refs:
         if ref.voided:
             answer[ref.id] = []
@@ -285,7 +286,7 @@ def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[in
         for code in ordered:
             row_key = ref.subject_id if code in per_subject else ref.id
             name = registry[code].name if code in registry else code
-            status = _state(code, name, rows[code].get(row_key, []), expected=True, stored=code in stored)
+            status = form_state(code, name, rows[code].get(row_key, []), expected=True, stored=code in stored)
             statuses.append(_visit_not_held(status, ref))
         extra = sorted(
             (code for code, by_key in rows.items() if code not in per_subject and ref.id in by_key),
@@ -295,12 +296,12 @@ def _status(refs: list[VisitRef], visit_keys: Any, subject_keys: Any) -> dict[in
             if code in ordered:
                 continue
             name = registry[code].name if code in registry else code
-            statuses.append(_state(code, name, rows[code][ref.id], expected=False, stored=True))
+            statuses.append(form_state(code, name, rows[code][ref.id], expected=False, stored=True))
         answer[ref.id] = statuses
     return answer
 
 
-def subject_form_status(visits: Iterable[Any]) -> dict[int, list[FormStatus]]:
+def subject_form_status(visits: Iterable[Any]) -> dict[Any, list[FormStatus]]:
     """The same for one subject's visits (the caller scopes and orders them)."""
     return visit_form_status(visits)
 
@@ -316,7 +317,7 @@ def state_counts(statuses: Iterable[FormStatus]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class SiteMissing:
-    site_id: int
+    site_id: Any
     site_code: str
     visits: int  # visits that took place
     expected: int  # forms those visits expect
@@ -342,7 +343,7 @@ def missing_forms_by_site(visits: models.QuerySet[Any]) -> list[SiteMissing]:
     )
     refs = [VisitRef(id=v[0], subject_id=v[1], definition_id=v[2], status=v[3]) for v in values]
     sites: dict[int, str] = {}
-    site_of: dict[int, int] = {}
+    site_of: dict[Any, int] = {}
     for v in values:
         sites[v[4]] = v[5]
         site_of[v[0]] = v[4]

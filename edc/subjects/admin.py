@@ -29,6 +29,7 @@ from edc.eligibility import selectors as eligibility_selectors
 from edc.eligibility import services as eligibility_services
 from edc.forms import admin as after_treatment_inlines
 from edc.safety.admin import AdverseEventInline
+from edc.forms.admin_status import FormStatusAdminMixin
 from edc.subjects import services
 from edc.subjects.models import Subject, SubjectStatus
 
@@ -87,7 +88,7 @@ class SignedConsentInline(AuditedStackedInline):
 
 
 @admin.register(Subject, site=site)
-class SubjectAdmin(AuditedModelAdmin):
+class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
     list_display = [
         "screening_number",
         "subject_identifier",

@@ -17,6 +17,7 @@ from edc.core.admin_site import site
 from edc.core.services import ChangeReason
 from edc.forms import admin as after_treatment_inlines
 from edc.forms import services as form_services
+from edc.forms.admin_status import FormStatusAdminMixin
 from edc.forms.models import (
     ConcomitantMedication,
     DiseaseBaseline,
@@ -90,7 +91,7 @@ FORM_INLINES = [
 
 
 @admin.register(Visit, site=site)
-class VisitAdmin(AuditedModelAdmin):
+class VisitAdmin(FormStatusAdminMixin, AuditedModelAdmin):
     list_display = [
         "subject",
         "code",

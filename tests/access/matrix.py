@@ -238,6 +238,11 @@ admin ae-proposals             list      ABZ        AB           AB            A
 admin ae-proposals             view      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 admin sae-due                  list      200        200          200           200       200       200            200             200       403     login
 admin safety-summary           list      200        200          200           200       200       200            200             200       403     login
+api   visit-forms              retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   subject-forms            retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   form-door                retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   form-door                create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   missing-forms            retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,
@@ -247,6 +252,8 @@ admin safety-summary           list      200        200          200           2
 # The subject journey's rows (issue 17) are the block after `admin users`; their actions are in
 # tests/access/journey.py. disease-baseline and history-answers hold one row per subject, so their
 # create is tested in tests/forms/ (a second one is refused there).
+# --- issue 19 (h19b): the last five rows, form status and the registry's form door
+# (tests/access/test_matrix.py, block "issue 19 (h19b)").
 
 
 # --- issue 21: study endpoints and plots (h21b) ---

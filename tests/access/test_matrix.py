@@ -961,6 +961,52 @@ RESOURCES.update(
             missing=lambda: 10**9,
             marker=_STUDY_MARKER,
             actions={"view": api_get("/admin/outcomes/studyendpoints/{pk}/plots/swimmer.png")},
+# --- issue 19 (h19b): form status and the registry's form door -------------------------------------
+
+
+def _door_create(client: Any, world: World, key: str) -> Answer:
+    from studies.models import FormItem
+
+    form = FormDefinition.objects.get(code="VS", is_current=True)
+    FormItem.objects.get_or_create(
+        form=form, code="VSDATE", defaults={"label": "Date", "data_type": "date", "required": True}
+    )
+    FormItem.objects.get_or_create(
+        form=form, code="WEIGHT", defaults={"label": "Weight", "data_type": "decimal"}
+    )
+    visit = world.records["visits"][key]
+    body = {"items": {"VSDATE": "2025-03-05", "WEIGHT": 70}}
+    answer = _status(client.post(f"/api/visits/{visit.pk}/forms/VS/", body, format="json"))
+    if answer.code == "404":  # a visit the user does not see
+        answer.code = "hidden"
+    return answer
+
+
+RESOURCES.update(
+    {
+        ("api", "visit-forms"): Resource(
+            "visits",
+            missing=uuid.uuid4,
+            marker=lambda v: str(v.pk),
+            actions={"retrieve": api_get("/api/visits/{pk}/forms/")},
+        ),
+        ("api", "subject-forms"): Resource(
+            "journey-subjects",
+            missing=uuid.uuid4,
+            marker=lambda s: str(s.pk),
+            actions={"retrieve": api_get("/api/subjects/{pk}/forms/")},
+        ),
+        ("api", "form-door"): Resource(
+            "visits",
+            missing=uuid.uuid4,
+            marker=lambda v: str(v.pk),
+            actions={"retrieve": api_get("/api/visits/{pk}/forms/VS/"), "create": _door_create},
+        ),
+        ("api", "missing-forms"): Resource(
+            "studies",
+            missing=lambda: 10**9,
+            marker=lambda study: study.protocol_id,
+            actions={"retrieve": api_get("/api/studies/{pk}/missing-forms/")},
         ),
     }
 )

@@ -225,3 +225,142 @@ def test_missing_forms_per_site_count_the_visits_that_took_place(studies):
     # Only the screening visit has taken place: the planned cycles are not counted.
     assert (row.visits, row.expected, row.missing) == (1, expected, missing)
     assert row.by_form.get("BD") == 1
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(studies, client_for):
+    from edc.core.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    study = Study.objects.get(protocol_id=S000)
+    user = UserFactory(username="status_coordinator")
+    MembershipFactory(
+        user=user, study=study, site=study.sites.order_by("code")[0], role=Role.SITE_COORDINATOR
+    )
+    return client_for(user)
+
+
+def _cost(client, path: str) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response.json()
+
+
+@pytest.mark.django_db
+def test_the_visit_page_of_the_api_lists_the_expected_forms_and_their_counts(studies, coordinator):
+    subject = enrolled()
+    cycle = cycle_1(subject)
+    form_services.ecog_create(user=None, subject=subject, visit=cycle, date=FIRST_DOSE, ecog=1)
+    _, body = _cost(coordinator, f"/api/visits/{cycle.pk}/forms/")
+    assert sorted(f["code"] for f in body["forms"]) == ["AE", "CM", "ECOG", "EX", "LB", "VS"]
+    assert body["counts"] == {"missing": 5, "in_progress": 0, "complete": 1, "not_done": 0}
+    assert (body["visit"], body["status"]) == (str(cycle.pk), "planned")
+
+
+@pytest.mark.django_db
+def test_the_subject_page_of_the_api_costs_the_same_for_one_visit_or_all_of_them(studies, coordinator):
+    subject = enrolled()
+    few_cost, few = _cost(coordinator, f"/api/subjects/{subject.pk}/forms/")
+    assert len(few["visits"]) == Visit.objects.filter(subject=subject).count() > 10
+    # A second subject's schedule changes nothing for the first; a re-plan with more visits neither.
+    more = enrolled()
+    for visit in Visit.objects.filter(subject=more)[:5]:
+        form_services.ecog_create(user=None, subject=more, visit=visit, date=FIRST_DOSE, ecog=0)
+    more_cost, body = _cost(coordinator, f"/api/subjects/{more.pk}/forms/")
+    assert more_cost == few_cost
+    assert body["counts"]["complete"] + body["counts"]["missing"] + body["counts"]["not_done"] > 0
+    screening_visit = body["visits"][0]
+    assert screening_visit["code"] == "SCR"
+
+
+@pytest.mark.django_db
+def test_the_missing_forms_report_counts_per_site_you_see_at_a_fixed_cost(studies, coordinator):
+    study = Study.objects.get(protocol_id=S000)
+    enrolled()
+    one_cost, body = _cost(coordinator, f"/api/studies/{study.pk}/missing-forms/")
+    site_a = study.sites.order_by("code")[0]
+    assert [row["site"] for row in body["sites"]] == [site_a.pk]  # only the coordinator's site
+    before = body["sites"][0]
+    enrolled()
+    enrolled()
+    many_cost, body = _cost(coordinator, f"/api/studies/{study.pk}/missing-forms/")
+    assert many_cost == one_cost
+    after = body["sites"][0]
+    # Each new subject's screening visit took place: its missing forms count.
+    assert after["visits"] == before["visits"] + 2
+    assert after["missing"] > before["missing"] and after["by_form"]["BD"] == before["by_form"]["BD"] + 2
+
+
+@pytest.mark.django_db
+def test_status_pages_of_another_site_or_study_are_not_found(studies, coordinator):
+    study = Study.objects.get(protocol_id=S000)
+    if study.sites.count() > 1:
+        other = enrolled(site_index=1)
+        assert coordinator.get(f"/api/subjects/{other.pk}/forms/").status_code == 404
+        assert coordinator.get(f"/api/visits/{cycle_1(other).pk}/forms/").status_code == 404
+    elsewhere = Study.objects.exclude(pk=study.pk).first()
+    assert coordinator.get(f"/api/studies/{elsewhere.pk}/missing-forms/").status_code == 404
+    assert coordinator.get("/api/studies/x/missing-forms/").status_code == 404
+    assert coordinator.get("/api/subjects/x/forms/").status_code == 404
+
+
+# --- the admin pages ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_a(studies, client):
+    from edc.core.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    study = Study.objects.get(protocol_id=S000)
+    user = UserFactory(username="status_admin_coordinator", is_staff=True)
+    MembershipFactory(
+        user=user, study=study, site=study.sites.order_by("code")[0], role=Role.SITE_COORDINATOR
+    )
+    client.force_login(user)
+    return client
+
+
+def _page(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_visit_page_shows_its_forms_status(studies, admin_client_a):
+    subject = enrolled()
+    cycle = cycle_1(subject)
+    form_services.ecog_create(
+        user=None,
+        subject=subject,
+        visit=cycle,
+        date=FIRST_DOSE,
+        not_done_reason="refused",
+        not_done_detail="x",
+    )
+    _, page = _page(admin_client_a, f"/admin/visits/visit/{cycle.pk}/change/")
+    assert "Form status" in page
+    assert "<b>ECOG</b> not done (refused: x)" in page
+    assert "<b>VS</b> missing" in page and "<b>AE</b> missing" in page
+
+
+@pytest.mark.django_db
+def test_the_subject_page_shows_the_visits_held_or_due_with_their_forms_at_a_fixed_cost(
+    studies, admin_client_a
+):
+    first = enrolled()
+    few, page = _page(admin_client_a, f"/admin/subjects/subject/{first.pk}/change/")
+    assert "Form status" in page and "<b>BD</b> missing" in page and "SCR" in page
+    assert "planned visits whose window has not opened are not listed" in page
+    few, _ = _page(admin_client_a, f"/admin/subjects/subject/{first.pk}/change/")  # warm caches
+    second = enrolled()
+    for visit in Visit.objects.filter(subject=second)[:4]:
+        form_services.ecog_create(user=None, subject=second, visit=visit, date=FIRST_DOSE, ecog=0)
+    many, _ = _page(admin_client_a, f"/admin/subjects/subject/{second.pk}/change/")
+    assert many == few
