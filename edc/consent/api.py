@@ -151,6 +151,20 @@ class SignedConsentViewSet(AuditedViewSet):
         return services.consent_void(user=self.request.user, consent=instance, reason=reason, version=version)
 
 
+class ReconsentDueSerializer(serializers.Serializer):
+    """One row of the re-consent list (computed: the schema of what `list` answers)."""
+
+    subject = serializers.UUIDField()
+    screening_number = serializers.CharField()
+    subject_identifier = serializers.CharField()
+    site = serializers.IntegerField()
+    status = serializers.CharField()
+    last_signed = serializers.CharField()
+    due_version = serializers.CharField()
+    due_language = serializers.CharField()
+    due_since = serializers.DateField()
+
+
 class ReconsentDueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The re-consent list of a study: at the user's sites, subjects a version in effect names.
 
@@ -158,6 +172,7 @@ class ReconsentDueViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """
 
     pagination_class = ComputedRowsPagination
+    serializer_class = ReconsentDueSerializer
 
     @extend_schema(
         parameters=[
