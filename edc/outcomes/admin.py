@@ -70,7 +70,7 @@ class StudyEndpointsAdmin(admin.ModelAdmin):
 
     def _study(self, request: HttpRequest, object_id: str) -> StudyEndpoints:
         try:
-            pk = StudyEndpoints._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+            pk = StudyEndpoints._meta.pk.to_python(object_id)
         except ValidationError as exc:
             raise Http404 from exc
         study = self.get_queryset(request).filter(pk=pk).first()

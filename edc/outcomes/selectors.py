@@ -109,7 +109,7 @@ class EndpointRules:
 
 
 def _anchor_source(anchor: str) -> str:
-    return {
+    sources: dict[str, str] = {
         EndpointAnchor.FIRST_DOSE: _(
             "the first dose of study treatment (the planned one until a dose is recorded)"
         ),
@@ -117,7 +117,8 @@ def _anchor_source(anchor: str) -> str:
         EndpointAnchor.REGISTRATION: _(
             "the enrollment date (a subject is registered in the trial when enrolled)"
         ),
-    }.get(anchor, "")
+    }
+    return str(sources.get(anchor, ""))
 
 
 def endpoint_rules(study: Study, endpoints: Iterable[Endpoint] | None = None) -> EndpointRules:
@@ -348,7 +349,9 @@ def enrolled_subjects(study: Study, user: Any = None) -> QuerySet[Any]:
     """The study's enrolled subjects (not voided) at the user's sites; every site without a user."""
     from edc.subjects.models import ENROLLED_STATUSES, Subject
 
-    queryset = Subject.objects.filter(study=study, status__in=ENROLLED_STATUSES, voided_at__isnull=True)
+    queryset: QuerySet[Any] = Subject.objects.filter(
+        study=study, status__in=ENROLLED_STATUSES, voided_at__isnull=True
+    )
     if user is not None:
         queryset = scope(queryset, user)
     return queryset.select_related("site").order_by("subject_identifier", "screening_number")
@@ -511,9 +514,10 @@ def study_plot(built: StudyEndpointsCase, kind: str, fmt: str) -> bytes:
     if kind not in PLOT_KINDS:
         raise plots.PlotError(f"unknown plot {kind!r}: one of {', '.join(PLOT_KINDS)}")
     counted = [t for t in built.counted if t.row is not None]
+    rows: dict[str, dict[str, Any]] = {t.id: t.row for t in counted if t.row is not None}
     if kind == "waterfall":
         bars = [
-            plots.WaterfallBar(t.id, t.response.best_pct_change, t.row["best_response"])
+            plots.WaterfallBar(t.id, t.response.best_pct_change, rows[t.id]["best_response"])
             for t in counted
             if t.response is not None and t.response.best_pct_change is not None
         ]
@@ -533,7 +537,7 @@ def study_plot(built: StudyEndpointsCase, kind: str, fmt: str) -> bytes:
                 for p in t.response.timepoints
                 if p.pct_change_from_baseline is not None and p.date >= t.anchor_date
             )
-            lines.append(plots.SpiderLine(t.id, points, t.row["best_response"]))
+            lines.append(plots.SpiderLine(t.id, points, rows[t.id]["best_response"]))
         return plots.spider(
             lines,
             fmt=fmt,  # type: ignore[arg-type]
@@ -548,9 +552,10 @@ def study_plot(built: StudyEndpointsCase, kind: str, fmt: str) -> bytes:
             if start is None:
                 continue
             end = t.last_dose_date or t.today
-            row = t.row
+            row = rows[t.id]
 
-            def day(value: str | None, start: dt.date = start) -> int | None:
+            def day(value: str | None, start: dt.date | None = start) -> int | None:
+                assert start is not None
                 return None if value is None else (dt.date.fromisoformat(value) - start).days
 
             lanes.append(

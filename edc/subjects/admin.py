@@ -28,8 +28,8 @@ from edc.core.services import ChangeReason
 from edc.eligibility import selectors as eligibility_selectors
 from edc.eligibility import services as eligibility_services
 from edc.forms import admin as after_treatment_inlines
-from edc.safety.admin import AdverseEventInline
 from edc.forms.admin_status import FormStatusAdminMixin
+from edc.safety.admin import AdverseEventInline
 from edc.subjects import services
 from edc.subjects.models import Subject, SubjectStatus
 

@@ -308,9 +308,9 @@ class DeviationSerializer(StrictModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is not None:
-            fields["site"].queryset = visible_sites(user)
-            fields["subject"].queryset = scope(Subject.objects.all(), user)
-            fields["visit"].queryset = scope(Visit.objects.all(), user)
+            fields["site"].queryset = visible_sites(user)  # type: ignore[attr-defined]
+            fields["subject"].queryset = scope(Subject.objects.all(), user)  # type: ignore[attr-defined]
+            fields["visit"].queryset = scope(Visit.objects.all(), user)  # type: ignore[attr-defined]
         if self.instance is not None:
             for name in ("site", "visit"):
                 fields[name].read_only = True
@@ -442,7 +442,7 @@ class OverdueReportViewSet(viewsets.GenericViewSet):
 
     pagination_class = None
     queryset = Visit.objects.none()
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]  # type: ignore[list-item]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # An error in CSV would be unreadable: errors answer JSON whatever was asked.

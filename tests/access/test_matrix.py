@@ -961,6 +961,11 @@ RESOURCES.update(
             missing=lambda: 10**9,
             marker=_STUDY_MARKER,
             actions={"view": api_get("/admin/outcomes/studyendpoints/{pk}/plots/swimmer.png")},
+        ),
+    }
+)
+
+
 # --- issue 19 (h19b): form status and the registry's form door -------------------------------------
 
 

@@ -153,6 +153,7 @@ class Command(BaseCommand):
                 subjects = record_bulk_create(subjects, user=None, batch_size=BATCH)
                 visits: list[Visit] = []
                 for subject in subjects:
+                    assert subject.planned_first_dose is not None  # every bench subject has one
                     dose = subject.planned_first_dose
                     if dose not in plans:
                         dates = schedule.SubjectDates(
