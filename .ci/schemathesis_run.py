@@ -231,7 +231,7 @@ def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
         return json.loads(response.read())
 
 
-def _wait_for(url: str, server: subprocess.Popen[bytes], seconds: int = 60) -> None:
+def _wait_for(url: str, server: subprocess.Popen[bytes], seconds: int = 240) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
