@@ -346,6 +346,10 @@ def main(extra: list[str]) -> int:
                 f"127.0.0.1:{PORT}",
                 "--workers",
                 "2",
+                # The schema takes seconds of CPU to generate: past gunicorn's 30 s default on a busy
+                # machine, the worker would be killed mid-answer.
+                "--timeout",
+                "180",
                 "--access-logfile",
                 str(work / "access.log"),
                 "--access-logformat",
