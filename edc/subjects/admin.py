@@ -117,6 +117,7 @@ class SubjectAdmin(AuditedModelAdmin):
         "enrollment_date",
         "planned_first_dose",
         "arm",
+        "schedule",
     ]
     fields = [
         "study",
@@ -136,6 +137,7 @@ class SubjectAdmin(AuditedModelAdmin):
         "enrollment_date",
         "planned_first_dose",
         "arm",
+        "schedule",
     ]
     inlines = [SignedConsentInline, *after_treatment_inlines.SUBJECT_INLINES]  # the death form (issue 19)
     actions = ["enroll_selected", "screen_fail_selected"]
@@ -145,7 +147,7 @@ class SubjectAdmin(AuditedModelAdmin):
         if obj is None:
             hidden = {"screening_number", "subject_identifier", "status", "journey", "rescreen_of"}
             hidden |= {"screen_failed_on", "screen_fail_reason", "screen_fail_criteria"}
-            hidden |= {"enrollment_date", "planned_first_dose", "arm"}
+            hidden |= {"enrollment_date", "planned_first_dose", "arm", "schedule"}
             return [f for f in fields if f not in hidden]
         return fields
 
@@ -200,6 +202,12 @@ class SubjectAdmin(AuditedModelAdmin):
         return format_html(
             " · ".join(['<a href="{}">{}</a>'] * len(links)), *[part for link in links for part in link]
         )
+
+    @admin.display(description=_("Schedule"))
+    def schedule(self, obj: Subject) -> str:
+        from edc.visits.admin_schedule import schedule_table
+
+        return schedule_table(obj)
 
     def get_urls(self) -> list[Any]:
         own = [
