@@ -231,6 +231,7 @@ api   deviations               retrieve  200:ABZ    200:AB       200:AB        2
 api   deviations               create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
 api   deviations               review    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
 api   overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+admin overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

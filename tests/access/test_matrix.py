@@ -795,6 +795,12 @@ def _visits_resources() -> dict[tuple[str, str], Resource]:
             marker=marker,
             actions={"list": visits.api_overdue_report(_status)},
         ),
+        ("admin", "overdue-visits"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"list": visits.admin_overdue_page(_status)},
+        ),
     }
 
 

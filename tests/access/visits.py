@@ -138,3 +138,19 @@ def api_overdue_report(status: Callable[[Any], Any]) -> Callable[..., Any]:
         return answer
 
     return run
+
+
+def admin_overdue_page(status: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The admin's overdue page lists exactly the overdue visits of the user's sites (each row links
+    to its visit's page, which names the visit's id)."""
+
+    def run(client: Any, world: Any, target: Any) -> Any:
+        response = client.get("/admin/visits/visit/overdue/", {"due_days": "0"})
+        answer = status(response)
+        if response.status_code != 200:
+            return answer
+        text = response.content.decode()
+        answer.listed = {key for key, v in world.records["planned-visits"].items() if str(v.pk) in text}
+        return answer
+
+    return run
