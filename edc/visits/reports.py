@@ -117,7 +117,7 @@ def overdue_queryset(user: Any, filters: ReportFilters, *, now: dt.datetime | No
     wanted = _per_today(overdue, filters.as_of, now, bound=closed_by)
     if due > 0:
         wanted |= _per_today(due_soon, filters.as_of, now)
-    rows = Visit.objects.filter(OPEN).filter(wanted)
+    rows: QuerySet[Visit] = Visit.objects.filter(OPEN).filter(wanted)
     if filters.study is not None:
         rows = rows.filter(study=filters.study)
     if filters.site is not None:
