@@ -119,6 +119,7 @@ class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         "enrollment_date",
         "planned_first_dose",
         "arm",
+        "schedule",
     ]
     fields = [
         "study",
@@ -138,6 +139,7 @@ class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         "enrollment_date",
         "planned_first_dose",
         "arm",
+        "schedule",
     ]
     # The death form (issue 19) and the AE log (issue 20) on the subject's page.
     inlines = [SignedConsentInline, *after_treatment_inlines.SUBJECT_INLINES, AdverseEventInline]
@@ -148,7 +150,7 @@ class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         if obj is None:
             hidden = {"screening_number", "subject_identifier", "status", "journey", "rescreen_of"}
             hidden |= {"screen_failed_on", "screen_fail_reason", "screen_fail_criteria"}
-            hidden |= {"enrollment_date", "planned_first_dose", "arm"}
+            hidden |= {"enrollment_date", "planned_first_dose", "arm", "schedule"}
             return [f for f in fields if f not in hidden]
         return fields
 
@@ -203,6 +205,12 @@ class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         return format_html(
             " · ".join(['<a href="{}">{}</a>'] * len(links)), *[part for link in links for part in link]
         )
+
+    @admin.display(description=_("Schedule"))
+    def schedule(self, obj: Subject) -> str:
+        from edc.visits.admin_schedule import schedule_table
+
+        return schedule_table(obj)
 
     def get_urls(self) -> list[Any]:
         own = [

@@ -127,5 +127,19 @@ class VisitAdmin(FormStatusAdminMixin, AuditedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # screening and the schedule create visits (edc/visits/services.py)
 
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from edc.visits.admin_schedule import overdue_view
+
+        own = [
+            path(
+                "overdue/",
+                self.admin_site.admin_view(lambda request: overdue_view(self, request)),
+                name="visits_visit_overdue",
+            )
+        ]
+        return own + super().get_urls()
+
 
 from edc.visits import admin_treatment  # noqa: E402, F401  (the treatment inlines and pages)

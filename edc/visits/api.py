@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.http import Http404
@@ -308,9 +308,10 @@ class DeviationSerializer(StrictModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is not None:
-            fields["site"].queryset = visible_sites(user)  # type: ignore[attr-defined]
-            fields["subject"].queryset = scope(Subject.objects.all(), user)  # type: ignore[attr-defined]
-            fields["visit"].queryset = scope(Visit.objects.all(), user)  # type: ignore[attr-defined]
+            # Related fields (StrictPrimaryKeyRelatedField) have a queryset; the stubs type Field.
+            cast(Any, fields["site"]).queryset = visible_sites(user)
+            cast(Any, fields["subject"]).queryset = scope(Subject.objects.all(), user)
+            cast(Any, fields["visit"]).queryset = scope(Visit.objects.all(), user)
         if self.instance is not None:
             for name in ("site", "visit"):
                 fields[name].read_only = True
@@ -442,7 +443,7 @@ class OverdueReportViewSet(viewsets.GenericViewSet):
 
     pagination_class = None
     queryset = Visit.objects.none()
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]  # type: ignore[list-item]
+    renderer_classes = [*cast(Any, api_settings).DEFAULT_RENDERER_CLASSES, CsvRenderer]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # An error in CSV would be unreadable: errors answer JSON whatever was asked.

@@ -243,6 +243,16 @@ api   subject-forms            retrieve  200:ABZ    200:AB       200:AB        2
 api   form-door                retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
 api   form-door                create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
 api   missing-forms            retrieve  200:SO     200:S        200:S         200:S     200:S     200:S          200:S           200:O     -       401
+# --- issue 18 (visits) ---
+api   visit-record             post      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   visit-miss               post      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   subject-visits           schedule  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   deviations               list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+api   deviations               retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
+api   deviations               create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+api   deviations               review    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
+admin overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 """
 # fmt: on
 # The definitions rows stand for every trial-definition admin (studies/admin.py: one policy,

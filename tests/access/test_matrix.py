@@ -24,7 +24,7 @@ from edc.safety.models import CtcaeTerm
 from edc.subjects.models import Subject
 from edc.tumors.models import Lesion, TumorAssessment
 from studies.models import Arm, FormDefinition
-from tests.access import after_treatment, datamanagement, journey, treatment, tumors
+from tests.access import after_treatment, datamanagement, journey, treatment, tumors, visits
 from tests.access import safety as safety_access
 from tests.access.matrix import ACTORS, rows
 from tests.factories import MembershipFactory, SiteFactory, StudyFactory, SubjectFactory, UserFactory
@@ -93,6 +93,7 @@ class World:
         datamanagement.add_records(self)  # issue 22's records (tests/access/datamanagement.py)
         treatment.add_records(self)  # issue 18's treatment records (tests/access/treatment.py)
         safety_access.add_records(self)  # issue 20's records (tests/access/safety.py)
+        visits.add_records(self)  # issue 18's visits and deviations (tests/access/visits.py)
 
 
 # --- how each action is performed ------------------------------------------------------------------
@@ -829,7 +830,64 @@ def _safety_resources() -> dict[tuple[str, str], Resource]:
     }
 
 
+# --- issue 18 (visits): actions in tests/access/visits.py ------------------------------------------
+
+
+def _visits_resources() -> dict[tuple[str, str], Resource]:
+    marker = lambda record: str(record.pk)  # noqa: E731
+    record_body = {"visit_date": "2025-03-16"}
+    return {
+        ("api", "visit-record"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"post": visits.api_post("/api/visits/{pk}/record/", record_body, _status)},
+            unchanged=visits.visit_unchanged,
+        ),
+        ("api", "visit-miss"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"post": visits.api_post("/api/visits/{pk}/miss/", {"reason": "matrix"}, _status)},
+            unchanged=visits.visit_unchanged,
+        ),
+        ("api", "subject-visits"): Resource(
+            "visit-subjects",
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.subject_identifier,
+            actions={"schedule": api_get("/api/subjects/{pk}/visits/")},
+        ),
+        ("api", "deviations"): Resource(
+            "deviations",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "list": api_list("deviations", "/api/deviations/", site_filter="site"),
+                "retrieve": api_get("/api/deviations/{pk}/"),
+                "create": visits.api_create_deviation(_status),
+                "review": visits.api_post(
+                    "/api/deviations/{pk}/review/", {"decision": "dismiss", "note": "matrix"}, _status
+                ),
+            },
+            unchanged=visits.deviation_unchanged,
+        ),
+        ("api", "overdue-visits"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"list": visits.api_overdue_report(_status)},
+        ),
+        ("admin", "overdue-visits"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"list": visits.admin_overdue_page(_status)},
+        ),
+    }
+
+
 RESOURCES.update(_safety_resources())
+RESOURCES.update(_visits_resources())
 
 _RECORD_CELL = re.compile(r"^([a-z0-9]+:[A-Z]+)(,[a-z0-9]+:[A-Z]+)*$")
 _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
