@@ -497,9 +497,10 @@ def investigator_response_mismatch(subjects: QuerySet) -> Iterable[Finding]:
         )
 
 
-# Assumption (f3): edc/safety and the study have no limit for deciding a lab-based AE proposal; an
-# investigator is expected to confirm or dismiss it by the next review of the subject's labs, at most
-# a week (7 days) after it was proposed, which is also the SAE follow-up rhythm. docs/compliance.md.
+# Assumption (f3): edc/safety, the study and the seed records state no limit for deciding a lab-based
+# AE proposal. 7 days: an investigator is expected to confirm or dismiss it by the next review of the
+# subject's labs; a week undecided is taken to mean it was overlooked. Replace by a
+# study setting when a protocol names one (docs/compliance.md).
 LAB_AE_PROPOSAL_LIMIT_DAYS = 7
 
 
