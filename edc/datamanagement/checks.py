@@ -311,3 +311,227 @@ def _missing_form_rule() -> None:
 
 
 _missing_form_rule()
+
+
+# --- rules of issues 18a, 20, 21 and C3 (helper f3) ------------------------------------------------
+
+
+@edit_check(
+    "candidate_deviation_awaiting_review",
+    # A visit recorded outside its window raises the candidate (visit_record): its write runs this too.
+    models=["visits.deviation", "visits.visit"],
+    description="A candidate protocol deviation awaits a person's review.",
+)
+def candidate_deviation_awaiting_review(subjects: QuerySet) -> Iterable[Finding]:
+    """A candidate protocol deviation not yet confirmed or dismissed (one query)."""
+    from edc.visits.models import Deviation, DeviationStatus
+
+    rows = (
+        Deviation.objects.active()
+        .filter(subject__in=subjects.values("id"), status=DeviationStatus.CANDIDATE)
+        .values_list("id", "subject_id", "study_id", "site_id", "date", "description")
+    )
+    for pk, subject, study, site, day, description in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "visits.deviation",
+            pk,
+            "status",
+            gettext(
+                "The candidate protocol deviation of {day} ({description}) awaits review: confirm it as "
+                "major or minor, or dismiss it with the reason."
+            ).format(day=day, description=description),
+        )
+
+
+def _grade5_subjects(subjects: QuerySet) -> dict[Any, list[Any]]:
+    """The subjects' active grade-5 AEs (one query): subject id -> AE ids."""
+    from edc.safety.models import AdverseEvent
+
+    found: dict[Any, list[Any]] = {}
+    for pk, subject in (
+        AdverseEvent.objects.active()
+        .filter(subject__in=subjects.values("id"), worst_grade="5")
+        .values_list("id", "subject_id")
+        .order_by("onset", "created")
+    ):
+        found.setdefault(subject, []).append(pk)
+    return found
+
+
+@edit_check(
+    "grade5_ae_without_death_form",
+    models=["safety.adverseevent", "forms.death"],
+    description="A grade-5 (fatal) adverse event and no death form for the subject.",
+)
+def grade5_ae_without_death_form(subjects: QuerySet) -> Iterable[Finding]:
+    """A grade-5 AE (death related to the AE, CTCAE) while the subject has no death form (two queries)."""
+    from edc.forms.models import Death
+    from edc.safety.models import AdverseEvent
+
+    dead = set(
+        Death.objects.active().filter(subject__in=subjects.values("id")).values_list("subject_id", flat=True)
+    )
+    rows = (
+        AdverseEvent.objects.active()
+        .filter(subject__in=subjects.values("id"), worst_grade="5")
+        .exclude(subject__in=dead)
+        .values_list("id", "subject_id", "study_id", "site_id", "term", "onset")
+    )
+    for pk, subject, study, site, term, onset in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "safety.adverseevent",
+            pk,
+            "worst_grade",
+            gettext(
+                "The adverse event {term} (onset {onset}) is grade 5 (fatal) but no death form is recorded: "
+                "record the death, or correct the grade."
+            ).format(term=term, onset=onset),
+        )
+
+
+def _death_in_collection_period(subject: Any, death_date: Any) -> bool:
+    """Whether the (possibly partial) death date can fall inside the subject's AE collection period.
+
+    The period is edc/safety's (edc/safety/ae_rules.py classify_collection): a death is a serious
+    event, so it runs from the SAE collection start (consent or first dose) to the end days after the
+    last dose (open while the end is not fixed). Assumption: a partial date counts as inside when any
+    day it may stand for is inside (a query is cheaper than a missed fatal AE).
+    """
+    from edc.consent.selectors import first_consent_date
+    from edc.safety import ae_rules
+    from edc.visits.selectors import first_dose_date, last_dose_date
+
+    study = subject.study
+    consent = first_consent_date(subject)
+    if consent is None:
+        return False
+    period = ae_rules.CollectionPeriod(
+        start=study.ae_collection_start,
+        sae_start=study.sae_collection_start,
+        end_days_after_last_dose=study.ae_collection_end_days_after_last_dose,
+        irae_end_days_after_last_dose=study.irae_collection_end_days_after_last_dose,
+    )
+    start = consent if period.sae_start == ae_rules.CONSENT else first_dose_date(subject)
+    if start is None:
+        return False
+    end = ae_rules.period_end(last_dose=last_dose_date(subject), period=period)
+    return death_date.latest() >= start and (end is None or death_date.earliest() <= end)
+
+
+@edit_check(
+    "death_without_grade5_ae",
+    models=["safety.adverseevent", "forms.death", "visits.exposure"],
+    description="A death from an adverse event (or of unknown cause in the AE period) and no grade-5 AE.",
+)
+def death_without_grade5_ae(subjects: QuerySet) -> Iterable[Finding]:
+    """A death from an adverse event (DTHCAUSE AE), or of unknown cause (UNK) inside the AE collection
+    period, while the subject has no grade-5 AE. Disease progression (PD) is not an AE (CTCAE), and
+    OTHER names its cause. Two queries, then the period's dates for each unknown-cause death only."""
+    from edc.forms.models import Death
+
+    fatal = _grade5_subjects(subjects)
+    deaths = (
+        Death.objects.active()
+        .filter(subject__in=subjects.values("id"), cause__in=("AE", "UNK"))
+        .exclude(subject__in=list(fatal))
+        .select_related("subject__study")
+    )
+    for death in deaths:
+        if death.cause == "UNK" and not _death_in_collection_period(death.subject, death.death_date):
+            continue
+        text = (
+            gettext(
+                "The death on {day} is recorded as caused by an adverse event but no AE is grade 5: grade "
+                "the fatal AE 5 (or record it), or correct the cause."
+            )
+            if death.cause == "AE"
+            else gettext(
+                "The death on {day} has an unknown cause and falls inside the AE collection period, but no "
+                "AE is grade 5: record the fatal AE, or give the cause."
+            )
+        )
+        yield Finding(
+            death.subject_id,
+            death.study_id,
+            death.site_id,
+            "forms.death",
+            death.pk,
+            "cause",
+            text.format(day=death.death_date),
+        )
+
+
+@edit_check(
+    "investigator_response_mismatch",
+    models=["tumors.tumorassessment", "tumors.lesionmeasurement", "tumors.lesion"],
+    description="The investigator's tumour response differs from the derived RECIST response.",
+)
+def investigator_response_mismatch(subjects: QuerySet) -> Iterable[Finding]:
+    """An assessment whose investigator response differs from the derived one: the flag and words the
+    derivation stores (edc/tumors/services.py subject_response_derive, response_mismatch) (one query)."""
+    from edc.tumors.models import TumorAssessment
+
+    rows = (
+        TumorAssessment.objects.active()
+        .filter(subject__in=subjects.values("id"), response_mismatch=True)
+        .values_list("id", "subject_id", "study_id", "site_id", "date", "mismatch_detail")
+    )
+    for pk, subject, study, site, day, detail in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "tumors.tumorassessment",
+            pk,
+            "investigator_overall",
+            gettext(
+                "The investigator's response of the assessment of {day} differs from the derived RECIST "
+                "response ({detail}): correct the measurements or the response, or explain the difference."
+            ).format(day=day, detail=detail or "-"),
+        )
+
+
+# Assumption (f3): edc/safety, the study and the seed records state no limit for deciding a lab-based
+# AE proposal. 7 days: an investigator is expected to confirm or dismiss it by the next review of the
+# subject's labs; a week undecided is taken to mean it was overlooked. Replace by a
+# study setting when a protocol names one (docs/compliance.md).
+LAB_AE_PROPOSAL_LIMIT_DAYS = 7
+
+
+@edit_check(
+    "lab_ae_proposal_undecided",
+    models=["safety.labaeproposal", "forms.labresult"],
+    description="An AE proposed from a lab value is still undecided past the limit.",
+)
+def lab_ae_proposal_undecided(subjects: QuerySet) -> Iterable[Finding]:
+    """An open LabAeProposal proposed more than LAB_AE_PROPOSAL_LIMIT_DAYS ago (one query). Time makes it
+    due: the bulk run (run_edit_checks) raises it; deciding or withdrawing the proposal closes it."""
+    from django.utils import timezone
+
+    from edc.safety.models import LabAeProposal, ProposalStatus
+
+    before = timezone.now() - dt.timedelta(days=LAB_AE_PROPOSAL_LIMIT_DAYS)
+    rows = (
+        LabAeProposal.objects.active()
+        .filter(subject__in=subjects.values("id"), status=ProposalStatus.OPEN, created__lt=before)
+        .values_list("id", "subject_id", "study_id", "site_id", "term", "grade", "created")
+    )
+    for pk, subject, study, site, term, grade, created in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "safety.labaeproposal",
+            pk,
+            "status",
+            gettext(
+                "The AE {term} grade {grade} proposed from a lab value on {day} is still undecided after {n} "
+                "days: confirm it as an AE or dismiss it with the reason."
+            ).format(term=term, grade=grade, day=f"{created:%Y-%m-%d}", n=LAB_AE_PROPOSAL_LIMIT_DAYS),
+        )

@@ -18,6 +18,7 @@ from edc.core.exceptions import ReasonRequired, StaleRecord
 from edc.core.models import Capability, ReasonCode
 from edc.core.scoping import has_capability
 from edc.core.services import ChangeReason, record_save, record_void
+from edc.datamanagement.services import edit_checks_run_for
 from edc.forms.models import LabResult
 from edc.forms.selectors import registry_form
 from edc.safety import ae_rules as rules
@@ -521,6 +522,7 @@ def adverse_event_create(
     _sync_children(
         user=user, ae=ae, history=history, attributions=attributions, received=assessed.received, reason=None
     )
+    edit_checks_run_for(ae)  # grade 5 vs the death form (issue 22)
     return ae
 
 
@@ -600,6 +602,7 @@ def adverse_event_update(
         _sync_children(
             user=user, ae=ae, history=history, attributions=items, received=assessed.received, reason=reason
         )
+    edit_checks_run_for(ae)  # grade 5 vs the death form (issue 22)
     return ae
 
 
@@ -884,6 +887,7 @@ def ae_proposal_confirm(
     current.adverse_event = ae
     current.decision_reason = gettext("confirmed as an adverse event")
     record_save(current, user=user, reason=ChangeReason(ReasonCode.OTHER, gettext("proposal confirmed")))
+    edit_checks_run_for(current)  # the decided proposal closes its "undecided" query (issue 22)
     return ae
 
 
@@ -898,4 +902,6 @@ def ae_proposal_dismiss(
         raise ValidationError({"reason": [gettext("Say why the proposed AE is dismissed.")]})
     current.status = ProposalStatus.DISMISSED
     current.decision_reason = reason.strip()
-    return record_save(current, user=user, reason=ChangeReason(ReasonCode.OTHER, reason.strip()))
+    saved = record_save(current, user=user, reason=ChangeReason(ReasonCode.OTHER, reason.strip()))
+    edit_checks_run_for(saved)  # the decided proposal closes its "undecided" query (issue 22)
+    return saved

@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from edc.core.models import ReasonCode
 from edc.core.services import ChangeReason, record_save, record_void
+from edc.datamanagement.services import edit_checks_run_for
 from edc.forms.models import FormRecord
 from edc.forms.selectors import registry_form
 from edc.forms.services import _check, _derive, _visit_for
@@ -623,6 +624,7 @@ def assessment_create(
     subject_response_derive(user=user, subject=subject, reason=None, trigger=f"assessment of {date} added")
     saved.refresh_from_db()
     _check_beyond_iupd(saved)
+    edit_checks_run_for(saved)  # investigator vs derived response (issue 22)
     return saved
 
 
@@ -674,6 +676,7 @@ def assessment_update(
     )
     saved.refresh_from_db()
     _check_beyond_iupd(saved)
+    edit_checks_run_for(saved)  # investigator vs derived response (issue 22)
     return saved
 
 
@@ -696,6 +699,7 @@ def assessment_void(
     subject_response_derive(
         user=user, subject=voided.subject, reason=reason, trigger=f"assessment of {voided.date} voided"
     )
+    edit_checks_run_for(voided)  # investigator vs derived response (issue 22)
     return voided
 
 
@@ -711,6 +715,7 @@ def measurement_create(
         reason=None,
         trigger=f"{saved.lesion_code} at {assessment.date} added",
     )
+    edit_checks_run_for(saved)  # investigator vs derived response (issue 22)
     return saved
 
 
@@ -738,6 +743,7 @@ def measurement_update(
         reason=reason,
         trigger=f"{saved.lesion_code} at {saved.date} corrected",
     )
+    edit_checks_run_for(saved)  # investigator vs derived response (issue 22)
     return saved
 
 
@@ -753,6 +759,7 @@ def measurement_void(
         reason=reason,
         trigger=f"{voided.lesion_code} at {voided.date} voided",
     )
+    edit_checks_run_for(voided)  # investigator vs derived response (issue 22)
     return voided
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from edc.core.dates import latest_today, today_for
 from edc.core.services import ChangeReason, record_bulk_create, record_save, record_update
+from edc.datamanagement.services import edit_checks_run_for
 from edc.visits import schedule
 from edc.visits.models import (
     Deviation,
@@ -443,6 +444,7 @@ def visit_record(
     )
     done = record_update(visit, user=user, changes=changes, reason=why, version=version)
     _window_deviation(user=user, visit=done, timing=timing, reason=words)
+    edit_checks_run_for(done)  # window, missing forms, the candidate deviation (issue 22)
     return done
 
 
@@ -474,13 +476,15 @@ def visit_miss(*, user: Any, visit: Visit, reason: str, version: int | None = No
         raise ValidationError(
             {"status": [gettext("The visit holds form data: it took place, record its date instead.")]}
         )
-    return record_update(
+    missed = record_update(
         visit,
         user=user,
         changes={"status": VisitStatus.MISSED, "missed_reason": words},
         reason=ChangeReason("other", gettext("Visit missed: {reason}").format(reason=words)),
         version=version,
     )
+    edit_checks_run_for(missed)  # a missed visit closes its window query (issue 22)
+    return missed
 
 
 def _unscheduled_definition(study: Any) -> Any:
@@ -652,9 +656,11 @@ def deviation_review(
     if corrective_action is not None:
         changes["corrective_action"] = corrective_action
     words = note.strip() or gettext("Confirmed as {severity}").format(severity=severity)
-    return record_update(
+    reviewed = record_update(
         deviation, user=user, changes=changes, reason=ChangeReason("other", words), version=version
     )
+    edit_checks_run_for(reviewed)  # the review closes the "awaiting review" query (issue 22)
+    return reviewed
 
 
 # --- amendments ----------------------------------------------------------------------------------
