@@ -36,6 +36,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
     ordering = DEFAULT_ORDERING
 
     def get_ordering(self, request: Request, queryset: models.QuerySet, view: Any) -> tuple[str, ...]:
@@ -119,3 +120,9 @@ class ComputedRowsPagination(pagination.PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        # Every key is in every answer (next and previous are null at the ends): say so.
+        described: dict[str, Any] = super().get_paginated_response_schema(schema)
+        described["required"] = sorted(described.get("properties", {}))
+        return described

@@ -40,6 +40,7 @@ from rest_framework.views import APIView
 from edc.api import fields as strict
 from edc.api.errors import error_response
 from edc.api.filters import VoidedFilter
+from edc.api.schema import _ERRORS, ErrorSerializer
 from edc.api.serializers import HistoryEntrySerializer
 from edc.core.exceptions import StaleRecord
 from edc.core.models import Role
@@ -209,7 +210,13 @@ class QueryViewSet(_Stale, mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         fresh = self.get_queryset().get(pk=query.pk)
         return Response(self.get_serializer(fresh).data, status=code, headers={"ETag": f'"{fresh.version}"'})
 
-    @extend_schema(request=RaiseBody, responses={201: QuerySerializer})
+    @extend_schema(
+        request=RaiseBody,
+        responses={
+            201: QuerySerializer,
+            409: OpenApiResponse(ErrorSerializer, description=str(_ERRORS["409"])),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Raise a manual query on a record (and one of its fields): monitors and data managers."""
         body = read_body(RaiseBody, request)
@@ -334,7 +341,13 @@ class SdvViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         context = {**self.get_serializer_context(), "sdv_states": sdv_states(marks)}
         return self.get_paginated_response(SdvSerializer(marks, many=True, context=context).data)
 
-    @extend_schema(request=SdvBody, responses={201: SdvSerializer})
+    @extend_schema(
+        request=SdvBody,
+        responses={
+            201: SdvSerializer,
+            409: OpenApiResponse(ErrorSerializer, description=str(_ERRORS["409"])),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Mark a record (or one field) verified against the source, at its current version."""
         body = read_body(SdvBody, request)
@@ -420,7 +433,13 @@ class SignatureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self) -> Any:
         return scope(Signature.objects.active(), self.request.user).select_related("signed_by")
 
-    @extend_schema(request=SignBody, responses={201: SignatureSerializer})
+    @extend_schema(
+        request=SignBody,
+        responses={
+            201: SignatureSerializer,
+            409: OpenApiResponse(ErrorSerializer, description=str(_ERRORS["409"])),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Sign, re-entering the password (and the user ID at the first signature of a session)."""
         body = read_body(SignBody, request)
@@ -484,7 +503,14 @@ class LockAnswer(serializers.Serializer):
 class DataLockView(APIView):
     """Lock or unlock a form row, a visit, a subject or a study (data managers; unlock needs a reason)."""
 
-    @extend_schema(request=LockBody, responses=LockAnswer)
+    @extend_schema(
+        request=LockBody,
+        responses={
+            200: LockAnswer,
+            # Locking a record whose subject or study is already locked is refused as for any write.
+            409: OpenApiResponse(ErrorSerializer, description=str(_ERRORS["409"])),
+        },
+    )
     def post(self, request: Request) -> Response:
         from studies.models import Study
 

@@ -47,6 +47,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from edc.api.parsers import JSONParser
+from edc.api.schema import ErrorSerializer
 from edc.core.partial_dates import PartialDate, PartialDateError
 from edc.core.scoping import can_write_site, scope
 from edc.core.units import UnitError, convert
@@ -676,10 +677,13 @@ class FormDoorView(APIView):
         responses={
             201: FormRowSerializer,
             405: OpenApiResponse(
+                ErrorSerializer,
                 description="The form is stored per subject (DM, IC, IE: use its own resource) or by no "
-                "model yet."
+                "model yet.",
             ),
-            409: OpenApiResponse(description="`locked`: the visit, the subject or the study is locked."),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`locked`: the visit, the subject or the study is locked."
+            ),
         },
         tags=["forms"],
         description=(

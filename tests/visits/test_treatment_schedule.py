@@ -13,7 +13,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from edc.visits import services as visit_services
 from edc.visits.exposures import EndOfTreatment, Exposure
 from edc.visits.models import Visit, VisitStatus
 from edc.visits.selectors import first_dose_date, last_dose_date, subject_dates
@@ -32,10 +31,6 @@ from tests.visits.treatment_support import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("studies")]
 
-# schedule_rebuild moves and cancels planned visits from contract C1 (helper h18a) on; before it is
-# merged the re-plan only creates, and these comparisons wait for it.
-APPLIES_MOVES = hasattr(visit_services, "visit_has_data")
-needs_c1 = pytest.mark.skipif(not APPLIES_MOVES, reason="schedule_rebuild applies moves from C1 on")
 
 DOSED = dt.date(2025, 3, 18)  # three days after the planned first dose (cycle 1's window is 0/+3)
 
@@ -70,7 +65,6 @@ def test_the_first_dose_puts_the_subject_on_treatment_and_is_the_first_dose_date
     assert "First dose" in history.history_change_reason
 
 
-@needs_c1
 def test_after_the_first_dose_the_stored_plan_equals_the_preview_for_the_actual_first_dose():
     subject = enrolled(SEED_000)
     give(subject, "CAM", DOSED)
@@ -81,7 +75,6 @@ def test_after_the_first_dose_the_stored_plan_equals_the_preview_for_the_actual_
     assert visit(subject, "CYCLE2").target_date == DOSED + dt.timedelta(days=21)
 
 
-@needs_c1
 def test_a_delayed_cycle_re_anchors_the_cycles_after_it_as_the_preview_does():
     subject = enrolled(SEED_000)
     give(subject, "CAM", DOSED)
@@ -97,7 +90,6 @@ def test_a_delayed_cycle_re_anchors_the_cycles_after_it_as_the_preview_does():
     assert visit(subject, "IMG6W1").target_date == DOSED + dt.timedelta(days=42)
 
 
-@needs_c1
 @pytest.mark.parametrize(("reason", "imaging_goes_on"), [("TOX", True), ("PD", False)])
 def test_end_of_treatment_plans_what_the_preview_prints_imaging_going_on_unless_progression(
     reason, imaging_goes_on
@@ -139,7 +131,6 @@ def test_end_of_treatment_plans_what_the_preview_prints_imaging_going_on_unless_
     assert all("End of treatment" in r for r in reasons)
 
 
-@needs_c1
 def test_seed_002_weekly_cetuximab_visits_follow_the_actual_first_dose():
     subject = enrolled(SEED_002, weight="64", height="169")
     give(subject, "CET_LOAD", DOSED, protocol=SEED_002, given="600")

@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--study", required=True, help="The study's protocol id.")
-        parser.add_argument("--version", help="The study version's number (default: the latest).")
+        parser.add_argument(
+            "--study-version", dest="study_version", help="The study version's number (default: the latest)."
+        )
         parser.add_argument(
             "--as-of", help="YYYY-MM-DD: re-plan visits from this day (default: effective date)."
         )
@@ -34,8 +36,8 @@ class Command(BaseCommand):
         except Study.DoesNotExist:
             raise CommandError(f"--study: no study {options['study']!r}") from None
         versions = StudyVersion.objects.filter(study=study).order_by("-loaded_at", "-id")
-        if options.get("version"):
-            versions = versions.filter(number=options["version"])
+        if options.get("study_version"):
+            versions = versions.filter(number=options["study_version"])
         version = versions.first()
         if version is None:
             raise CommandError(
