@@ -345,7 +345,8 @@ def read_entry(spec: FormSpec, store: FormStore, body: Any) -> Entry:
         errors["not_done_detail"] = [gettext("Give the reason it was not done.")]
 
     model = store.model
-    editable = set(getattr(model, "editable_fields", ()))
+    # door_fields: items the door takes that the resource names otherwise (model.door_body translates).
+    editable = set(getattr(model, "editable_fields", ())) | set(getattr(model, "door_fields", ()))
     answers = set(getattr(model, "answer_fields", ())) - set(getattr(model, "kept_when_not_done", ()))
     fields: dict[str, Any] = {}
     for code, value in items.items():
@@ -403,9 +404,12 @@ def _json(value: Any) -> Any:
 def _item_errors(spec: FormSpec, store: FormStore, errors: Mapping[str, Any]) -> dict[str, Any]:
     """Errors keyed by field (a serializer's, a service's) keyed by item code where a field is one."""
     by_field = {store.field_for(item.code): item.code for item in spec.items}
+    renamed = getattr(store.model, "door_error_fields", {})  # the resource's key -> the model field
     found: dict[str, Any] = {}
     for key, messages in errors.items():
         name = "non_field_errors" if key == "__all__" else str(key)
+        base = name.split("[", 1)[0]  # "attributions[0].agent": the resource's nested rows
+        name = renamed.get(base, name)
         code = by_field.get(name, name)
         listed = messages if isinstance(messages, list) else [messages]
         found.setdefault(code, []).extend(str(m) for m in listed)
@@ -428,6 +432,9 @@ def door_write(*, request: Request, visit: Any, spec: FormSpec, store: FormStore
         view.kwargs = {}
         view.args = ()
         view.headers = {}
+        translate = getattr(store.model, "door_body", None)
+        if translate is not None:  # a resource whose body differs from the registry's items
+            data = translate(data, visit)
         body = {key: _json(value) for key, value in data.items()}
         body.update(subject=str(visit.subject_id), visit=str(visit.pk))
         serializer = view.get_serializer(data=body)

@@ -3,9 +3,10 @@ baseline signs and symptoms, and AEs proposed from lab values (docs/safety.md)."
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from edc.core.models import SiteOwnedModel
@@ -249,6 +250,16 @@ class AdverseEvent(FormRecord):
         "susar_full_reported_at",
     )
     answer_fields: ClassVar[tuple[str, ...]] = ()
+    # The registry's form door (edc/forms/door.py) takes these items too, and door_body turns them into
+    # the resource's body: the term by name, the grade at onset, "agent=relatedness/action; ..." as
+    # one attribution per agent. The strongest relatedness and action stay derived.
+    door_fields: ClassVar[tuple[str, ...]] = ("term", "worst_grade", "attribution_summary")
+    door_error_fields: ClassVar[dict[str, str]] = {
+        "grade": "worst_grade",
+        "grades": "worst_grade",
+        "attributions": "attribution_summary",
+        "seriousness": "serious",
+    }
     editable_fields: ClassVar[tuple[str, ...]] = (
         "visit",
         "ctcae_term",
@@ -276,6 +287,24 @@ class AdverseEvent(FormRecord):
             models.Index(fields=["study", "serious"], name="ae_study_serious"),
         ]
 
+    @classmethod
+    def door_body(cls, fields: dict[str, Any], visit: Any) -> dict[str, Any]:
+        """The door's fields (registry items typed by this model) as the AE resource's body."""
+        body = dict(fields)
+        if "worst_grade" in body:
+            body["grade"] = int(body.pop("worst_grade"))
+        for name in ("serious", "immune_related"):
+            if body.get(name) in ("Y", "N"):
+                body[name] = body[name] == "Y"
+            elif name in body and body[name] in ("", None):
+                body.pop(name)
+        criteria = [key for key, field in SERIOUSNESS_FIELDS.items() if field in body and body.pop(field)]
+        if criteria:
+            body["seriousness"] = criteria
+        if "attribution_summary" in body:
+            body["attributions"] = parse_attributions(str(body.pop("attribution_summary")))
+        return body
+
     def __str__(self) -> str:
         name = self.verbatim if self.verbatim and self.term.endswith("Other, specify") else self.term
         return f"{self.subject} {name} G{self.worst_grade} {self.onset}"
@@ -291,6 +320,32 @@ class AdverseEvent(FormRecord):
         if not self.worst_grade or not self.ctcae_term_id:
             return None
         return self.ctcae_term.grade_text(int(self.worst_grade))
+
+
+def parse_attributions(text: str) -> list[dict[str, str]]:
+    """'CAM=POSSIBLE/NONE; CAPE=UNRELATED' (the AE's attribution summary, item AEREL_AGENT) as the
+    resource's attributions; the action defaults to none. Raises ValidationError naming the part."""
+    from django.core.exceptions import ValidationError
+
+    found: list[dict[str, str]] = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        agent, sep, rest = part.partition("=")
+        relatedness, _slash, action = rest.partition("/")
+        if not sep or not agent.strip() or not relatedness.strip():
+            raise ValidationError(
+                {
+                    "attribution_summary": gettext(
+                        "{part!r}: write agent=relatedness/action, one per agent, separated by ';'."
+                    ).format(part=part[:40])
+                }
+            )
+        entry = {"agent": agent.strip(), "relatedness": relatedness.strip().upper()}
+        if action.strip():
+            entry["action"] = action.strip().upper()
+        found.append(entry)
+    return found
 
 
 class AeGrade(SiteOwnedModel):

@@ -177,6 +177,10 @@ class Exposure(FormRecord):
     )
     # A "not done" exposure keeps what was planned: the agent, its cycle and day.
     kept_when_not_done: ClassVar[tuple[str, ...]] = ()
+    # The registry's form door takes the agent by its code (item EXTRT): door_body finds the study's
+    # intervention of that code for the resource, which takes it by id.
+    door_fields: ClassVar[tuple[str, ...]] = ("agent_code",)
+    door_error_fields: ClassVar[dict[str, str]] = {"intervention": "agent_code"}
     editable_fields: ClassVar[tuple[str, ...]] = (
         "visit",
         "intervention",
@@ -208,6 +212,27 @@ class Exposure(FormRecord):
                 name="ex_end_after_start",
             ),
         ]
+
+    @classmethod
+    def door_body(cls, fields: dict[str, Any], visit: Any) -> dict[str, Any]:
+        """The door's fields as the exposure resource's body: the agent code as the intervention."""
+        from studies.models import Intervention
+
+        body = dict(fields)
+        if "agent_code" in body:
+            code = str(body.pop("agent_code")).strip()
+            found = Intervention.objects.filter(study_id=visit.study_id, code__iexact=code).first()
+            if found is None:
+                known = Intervention.objects.filter(study_id=visit.study_id).order_by("order", "code")
+                raise ValidationError(
+                    {
+                        "agent_code": gettext("{code!r} is no intervention of this study ({known}).").format(
+                            code=code[:32], known=", ".join(i.code for i in known)
+                        )
+                    }
+                )
+            body["intervention"] = found.pk
+        return body
 
     def __str__(self) -> str:
         return f"{self.subject} {self.agent_code} C{self.cycle or '-'} {self.start_date}"

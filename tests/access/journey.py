@@ -127,7 +127,12 @@ def add_records(world: Any) -> None:
     }
     for resource in BODIES:
         world.records[resource] = {key: _form_row(resource, s) for key, s in subjects.items()}
-    for subject in subjects.values():  # signed on the data as it stands: the outcome is not stale
+
+
+def sign_eligibility(world: Any) -> None:
+    """Sign the screening outcome on the data as it finally stands (after every issue's records, the
+    tumour baseline lesions included), so the enrollment cells test access, not a stale outcome."""
+    for subject in world.journey_subjects.values():
         eligibility_decide(user=None, subject=subject, as_of=dt.date(2025, 3, 15))
 
 

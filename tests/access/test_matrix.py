@@ -94,6 +94,7 @@ class World:
         treatment.add_records(self)  # issue 18's treatment records (tests/access/treatment.py)
         safety_access.add_records(self)  # issue 20's records (tests/access/safety.py)
         visits.add_records(self)  # issue 18's visits and deviations (tests/access/visits.py)
+        journey.sign_eligibility(self)  # last: every record above is data the outcome is signed on
 
 
 # --- how each action is performed ------------------------------------------------------------------

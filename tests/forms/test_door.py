@@ -92,7 +92,32 @@ EXAMPLES: dict[str, dict[str, Any]] = {
            "CMSTDAT": "2012", "CMONGO": True},
     "HX": {"PTYN": True, "MHYN": True, "CMGFYN": False, "CMISYN": False, "CMLVYN": False, "CMIDYN": False,
            "CMTFYN": False},
+    # The AE by its CTCAE term, the grade at onset and one attribution per agent (AEREL and AEACN, the
+    # strongest of them, are derived); seriousness as Y/N with its criteria.
+    "AE": {"AETERM": "Nausea", "AESTDAT": "2025-03-17", "AEGRADE": "2", "AESER": "Y", "AESHOSP": True,
+           "AEAWARE": "2025-03-17T09:00:00+08:00", "AEIRAE": "N",
+           "AEREL_AGENT": "camrelizumab=POSSIBLE/INTERRUPTED", "AEOUT": "RECOVERING", "AETRT": "ondansetron"},
+    # A dose by the intervention's code (the resource takes the intervention's id), at cycle 1.
+    "EX": {"EXTRT": "CAM", "EXCYCLE": 1, "EXSTDAT": "2025-03-15", "EXDOSE": "200", "EXROUTE": "IV"},
 }  # fmt: skip
+
+# Forms whose row belongs at cycle 1 of an enrolled subject (the AE after camrelizumab's first dose).
+AT_CYCLE_1 = {"EX", "AE"}
+
+
+def _dosed(subject) -> None:
+    from edc.visits.treatment import exposure_record
+    from studies.models import Intervention
+
+    exposure_record(
+        user=None,
+        subject=subject,
+        visit=Visit.objects.get(subject=subject, code="CYCLE1"),
+        intervention=Intervention.objects.get(study=subject.study, code="CAM"),
+        start_date=FIRST_DOSE,
+        dose_given=Decimal(200),
+        route="IV",
+    )
 
 
 def generated(code: str) -> dict[str, Any]:
@@ -143,15 +168,22 @@ def stored(model, pk) -> dict[str, Any]:
 
 @pytest.mark.parametrize("form_code", sorted({s.form_code for s in _door_stores()}))
 def test_each_registered_form_stores_the_same_row_through_its_resource_and_through_the_door(
-    studies, coordinator, form_code
+    studies, ctcae_terms, coordinator, form_code
 ):
     store = next(s for s in _door_stores() if s.form_code == form_code)
     items = EXAMPLES.get(form_code) or generated(form_code)
     # Two subjects of the same site: a form held once per subject (BD, HX) is entered once for each.
-    by_door, by_resource = _subject(), _subject()
-    through_door = door(coordinator, screening(by_door), form_code, {"items": items})
+    enroll = form_code in AT_CYCLE_1
+    by_door, by_resource = _subject(enroll=enroll), _subject(enroll=enroll)
+    at = (lambda s: Visit.objects.get(subject=s, code="CYCLE1")) if enroll else screening
+    if form_code == "AE":
+        _dosed(by_door), _dosed(by_resource)
+    through_door = door(coordinator, at(by_door), form_code, {"items": items})
     fields = {store.field_for(code): value for code, value in items.items()}
-    body = {"subject": str(by_resource.pk), "visit": str(screening(by_resource).pk), **fields}
+    translate = getattr(store.model, "door_body", None)  # a resource whose body names things otherwise
+    if translate is not None and form_code in EXAMPLES:
+        fields = translate(fields, at(by_resource))
+    body = {"subject": str(by_resource.pk), "visit": str(at(by_resource).pk), **fields}
     through_resource = coordinator.post(f"/api/{_prefix(store.model)}/", body, format="json")
     if form_code in EXAMPLES:
         assert through_door.status_code == 201, through_door.json()
@@ -167,11 +199,11 @@ def test_each_registered_form_stores_the_same_row_through_its_resource_and_throu
         assert keys == set(through_resource.json()["errors"])
         return
     row = through_door.json()
-    assert row["form"] == form_code and row["visit"] == str(screening(by_door).pk)
+    assert row["form"] == form_code and row["visit"] == str(at(by_door).pk)
     assert through_door["ETag"] == f'"{row["version"]}"'
     assert stored(store.model, row["id"]) == stored(store.model, through_resource.json()["id"])
     # The door answers the row as it reads it back.
-    listed = coordinator.get(f"/api/visits/{screening(by_door).pk}/forms/{form_code}/").json()
+    listed = coordinator.get(f"/api/visits/{at(by_door).pk}/forms/{form_code}/").json()
     assert listed["rows"] == [row]
 
 
@@ -395,3 +427,18 @@ def test_reading_a_visit_s_rows_costs_the_same_whatever_their_number(studies, co
             {"items": {"LBDATE": DAY, "LBTESTCD": test, "LBORRES": "1", "LBORRESU": ""}},
         )
     assert cost() == one
+
+
+def test_the_door_names_the_item_when_the_resource_refuses_a_translated_value(
+    studies, ctcae_terms, coordinator
+):
+    subject = _subject(enroll=True)
+    cycle1 = Visit.objects.get(subject=subject, code="CYCLE1")
+    _dosed(subject)
+    bad_attribution = {**EXAMPLES["AE"], "AEREL_AGENT": "camrelizumab"}
+    assert set(_errors(door(coordinator, cycle1, "AE", {"items": bad_attribution}))) == {"AEREL_AGENT"}
+    not_received = {**EXAMPLES["AE"], "AEREL_AGENT": "bevacizumab=POSSIBLE"}
+    assert "AEREL_AGENT" in _errors(door(coordinator, cycle1, "AE", {"items": not_received}))
+    unknown_agent = {**EXAMPLES["EX"], "EXTRT": "ASPIRIN"}
+    errors = _errors(door(coordinator, cycle1, "EX", {"items": unknown_agent}))
+    assert set(errors) == {"EXTRT"} and "CAM" in errors["EXTRT"][0]
