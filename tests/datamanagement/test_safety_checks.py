@@ -49,8 +49,11 @@ def fatal_ae(world, subject, death_date=DAY3 + dt.timedelta(days=2)):
         site_aware_at=AWARE,
         immune_related=True,
         death_date=death_date,
-        # No dose recorded yet (exposure): no agent to attribute.
-        attributions=[],
+        # No dose recorded yet: the planned arm's agents are the ones to attribute.
+        attributions=[
+            safety.AttributionIn(agent, "POSSIBLE", "WITHDRAWN")
+            for agent in ("camrelizumab", "bevacizumab", "capecitabine")
+        ],
     )
 
 
