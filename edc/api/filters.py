@@ -167,17 +167,41 @@ class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request: Request, queryset: models.QuerySet, view: Any) -> models.QuerySet:
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is not None:
-            empty = sorted(
-                name
-                for name, declared in filterset_class.base_filters.items()
-                if not isinstance(declared, django_filters.CharFilter)
-                and "" in request.query_params.getlist(name)
-            )
-            if empty:
-                raise serializers.ValidationError(
-                    {
-                        name: [gettext("A value is required (leave the parameter out for no filter).")]
-                        for name in empty
-                    }
-                )
+            errors: dict[str, list[str]] = {}
+            for name, declared in filterset_class.base_filters.items():
+                values = request.query_params.getlist(name)
+                if not values:
+                    continue
+                if not isinstance(declared, django_filters.CharFilter) and "" in values:
+                    errors[name] = [gettext("A value is required (leave the parameter out for no filter).")]
+                elif isinstance(declared, django_filters.BooleanFilter) and any(
+                    v.lower() not in _BOOLEANS for v in values
+                ):
+                    # django-filter reads "null" or "unknown" as no filter: the schema says boolean.
+                    errors[name] = [gettext("true or false.")]
+                elif (
+                    isinstance(declared, django_filters.NumberFilter)
+                    and _integer_field(queryset.model, declared.field_name)
+                    and any(not _INTEGER.fullmatch(v) for v in values)
+                ):
+                    errors[name] = [gettext("A whole number.")]
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
+
+
+_INTEGER = re.compile(r"[+-]?\d{1,18}")
+
+
+def _integer_field(model: type[models.Model], path: str) -> bool:
+    """Whether the filter's field (a path of related fields) is an integer column (the schema's
+    integer), so ?cycle=0.5 is refused rather than rounded or matched against nothing."""
+    field: Any = None
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # a lookup suffix or an annotation: not a plain column
+            return False
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    return isinstance(field, models.IntegerField | models.AutoField) and not field.is_relation

@@ -337,7 +337,10 @@ class ApiSchema(AutoSchema):
         if self._audited() and action in VERSIONED_ACTIONS:
             codes.append("428")
         codes.append("429")
-        return codes
+        # A view whose query names a row (?study=, ?subject=) answers 404 for one the user does not
+        # see, and one whose role rule refuses a read 403: it lists them in `schema_error_codes`.
+        codes += [code for code in getattr(self.view, "schema_error_codes", ()) if code not in codes]
+        return sorted(codes)
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

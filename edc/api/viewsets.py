@@ -50,14 +50,10 @@ class VersionRequired(Exception):
     """A change that states no version (HTTP 428)."""
 
 
-class AuditedViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services.
+class AuditedReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Audited records read (list, retrieve, history), scoped, with the version rules for the writes a
+    subclass adds as its own actions (visits: record, miss). No create, change or void is routed, so
+    the schema offers none (AuditedViewSet adds them).
 
     Lists page by cursor in `cursor_ordering` and take updated_since and include_voided; a subclass
     that sets `filter_backends` keeps VoidedFilter in it (else voided records stay in its lists).
@@ -93,18 +89,6 @@ class AuditedViewSet(
         )
         return context
 
-    # Services, one per write; subclasses call their app's services (the admin calls the same ones).
-    def create_record(self, data: dict[str, Any]) -> models.Model:
-        raise MethodNotAllowed("POST")
-
-    def update_record(
-        self, instance: Any, data: dict[str, Any], reason: ChangeReason, version: int
-    ) -> models.Model:
-        raise MethodNotAllowed("PATCH")
-
-    def void_record(self, instance: Any, reason: ChangeReason, version: int) -> models.Model:
-        raise MethodNotAllowed("POST")
-
     def _record_response(self, instance: Any, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(
             self.get_serializer(instance).data, status=status_code, headers={"ETag": etag(instance)}
@@ -113,26 +97,6 @@ class AuditedViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._record_response(self.get_object())
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._record_response(
-            self.create_record(dict(serializer.validated_data)), status.HTTP_201_CREATED
-        )
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        version = self._based_on_version(request)
-        meta = ChangeReasonSerializer(data=request.data)
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        meta_valid, record_valid = meta.is_valid(), serializer.is_valid()
-        if not (meta_valid and record_valid):
-            raise serializers.ValidationError({**dict(serializer.errors), **dict(meta.errors)})
-        reason = self._reason(meta.validated_data)
-        changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
-        return self._record_response(changed)
-
     def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         # DELETE is not routed (so neither the schema nor `Allow` offers it); it is answered in words.
         if request.method == "DELETE":
@@ -140,16 +104,6 @@ class AuditedViewSet(
                 "DELETE", detail=gettext("Records are never deleted: POST to .../void/ with a reason.")
             )
         return super().http_method_not_allowed(request, *args, **kwargs)
-
-    @extend_schema(request=VoidSerializer)
-    @action(detail=True, methods=["post"])
-    def void(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()
-        version = self._based_on_version(request)
-        meta = VoidSerializer(data=request.data)
-        meta.is_valid(raise_exception=True)
-        voided = self.void_record(instance, self._reason(meta.validated_data), version)
-        return self._record_response(voided)
 
     # The whole trail of one record as a bare array, newest first: not paged, not filtered (each
     # entry is computed against the row before it; a record's trail is as long as its changes).
@@ -215,3 +169,50 @@ class AuditedViewSet(
             return super().handle_exception(exc)
         response.exception = True  # as APIView.handle_exception marks its answers
         return response
+
+
+class AuditedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, AuditedReadViewSet):
+    """Subclasses set `queryset` (with select_related) and implement the *_record writes via services:
+    create (POST), change (PUT/PATCH with the version and a reason) and void (POST .../void/)."""
+
+    # Services, one per write; subclasses call their app's services (the admin calls the same ones).
+    def create_record(self, data: dict[str, Any]) -> models.Model:
+        raise MethodNotAllowed("POST")
+
+    def update_record(
+        self, instance: Any, data: dict[str, Any], reason: ChangeReason, version: int
+    ) -> models.Model:
+        raise MethodNotAllowed("PATCH")
+
+    def void_record(self, instance: Any, reason: ChangeReason, version: int) -> models.Model:
+        raise MethodNotAllowed("POST")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._record_response(
+            self.create_record(dict(serializer.validated_data)), status.HTTP_201_CREATED
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        version = self._based_on_version(request)
+        meta = ChangeReasonSerializer(data=request.data)
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        meta_valid, record_valid = meta.is_valid(), serializer.is_valid()
+        if not (meta_valid and record_valid):
+            raise serializers.ValidationError({**dict(serializer.errors), **dict(meta.errors)})
+        reason = self._reason(meta.validated_data)
+        changed = self.update_record(instance, dict(serializer.validated_data), reason, version)
+        return self._record_response(changed)
+
+    @extend_schema(request=VoidSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        version = self._based_on_version(request)
+        meta = VoidSerializer(data=request.data)
+        meta.is_valid(raise_exception=True)
+        voided = self.void_record(instance, self._reason(meta.validated_data), version)
+        return self._record_response(voided)

@@ -47,7 +47,14 @@ from edc.core.models import Role
 from edc.core.scoping import scope, visible_studies
 from edc.core.selectors import history_for
 from edc.datamanagement import services
-from edc.datamanagement.models import Query, QueryStatus, Signature, SignatureKind, SourceVerification
+from edc.datamanagement.models import (
+    CloseKind,
+    Query,
+    QueryStatus,
+    Signature,
+    SignatureKind,
+    SourceVerification,
+)
 from edc.datamanagement.selectors import (
     query_age_days,
     record_field_label,
@@ -82,6 +89,8 @@ class QuerySerializer(serializers.ModelSerializer):
     answered_by = serializers.SerializerMethodField()
     closed_by = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    # Empty until the query is closed: the schema says so ("" besides the kinds).
+    close_kind = serializers.ChoiceField(choices=CloseKind.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Query
@@ -566,6 +575,8 @@ def may_export(user: Any, study: Any, *, whole_study: bool) -> bool:
 
 class AuditTrailView(APIView):
     """The audit trail as CSV (streamed): ?subject=<id> for one subject, ?study=<id> for a study."""
+
+    schema_error_codes = ("403", "404")  # a role that does not export; a subject or study not seen
 
     @extend_schema(
         parameters=[

@@ -501,7 +501,7 @@ class SaeDueView(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         as_of = timezone.now()
-        if params.get("as_of"):
+        if "as_of" in params:  # given empty, it is refused (not read as "now")
             try:
                 as_of = serializers.DateTimeField().to_internal_value(params["as_of"])
             except serializers.ValidationError as exc:

@@ -324,7 +324,7 @@ class SubjectViewSet(AuditedViewSet):
         )
         return self._subject_response(failed)
 
-    @extend_schema(request=RescreenBody, responses=SubjectSerializer)
+    @extend_schema(request=RescreenBody, responses={201: SubjectSerializer})
     @action(detail=True, methods=["post"])
     def rescreen(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Screen a screen-failed subject again, where the study allows it: a new subject under a new

@@ -23,7 +23,7 @@ import django_filters
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -31,9 +31,10 @@ from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 from rest_framework.settings import api_settings
 
+from edc.api import fields as strict
 from edc.api.fields import StrictPrimaryKeyRelatedField
 from edc.api.serializers import StrictModelSerializer
-from edc.api.viewsets import AuditedViewSet
+from edc.api.viewsets import AuditedReadViewSet, AuditedViewSet
 from edc.core.scoping import scope, visible_sites, visible_studies
 from edc.core.services import ChangeReason
 from edc.subjects.api import StrictBody, read_body
@@ -137,23 +138,23 @@ class ScheduleRowSerializer(serializers.ModelSerializer):
 
 
 class RecordBody(StrictBody):
-    visit_date = serializers.DateField()
-    out_of_window_reason = serializers.CharField(
+    visit_date = strict.StrictDateField()
+    out_of_window_reason = strict.StrictCharField(
         required=False, allow_blank=True, default="", max_length=2000
     )
-    reason = serializers.CharField(
+    reason = strict.StrictCharField(
         required=False, allow_blank=True, default="", max_length=2000, help_text="Why, when re-recording."
     )
 
 
 class MissBody(StrictBody):
-    reason = serializers.CharField(max_length=2000, allow_blank=True)
+    reason = strict.StrictCharField(max_length=2000, allow_blank=True)
 
 
 class UnscheduledBody(StrictBody):
-    visit_date = serializers.DateField()
-    reason = serializers.CharField(max_length=2000, allow_blank=True)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    visit_date = strict.StrictDateField()
+    reason = strict.StrictCharField(max_length=2000, allow_blank=True)
+    name = strict.StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -164,14 +165,14 @@ class VisitFilter(django_filters.FilterSet):
         fields = ["subject", "site", "status", "kind", "code"]
 
 
-def _optional_version(view: AuditedViewSet, request: Request) -> int | None:
+def _optional_version(view: AuditedReadViewSet, request: Request) -> int | None:
     stated = "If-Match" in request.headers or (
         isinstance(request.data, Mapping) and "version" in request.data
     )
     return view._based_on_version(request) if stated else None
 
 
-class VisitViewSet(AuditedViewSet):
+class VisitViewSet(AuditedReadViewSet):
     queryset = Visit.objects.select_related("site", "subject", "study").order_by(
         "subject_id", "target_date", "order", "code"
     )
@@ -220,6 +221,7 @@ class SubjectVisitsViewSet(viewsets.GenericViewSet):
 
     serializer_class = ScheduleRowSerializer
     pagination_class = None
+    filter_backends: list[Any] = []  # the whole schedule: no list filter is offered or read
     queryset = Visit.objects.none()
 
     @extend_schema(responses=ScheduleRowSerializer(many=True))
@@ -321,8 +323,8 @@ class DeviationSerializer(StrictModelSerializer):
 class ReviewBody(StrictBody):
     decision = serializers.ChoiceField(choices=["confirm", "dismiss"])
     severity = serializers.ChoiceField(choices=DeviationSeverity.choices, required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-    corrective_action = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    note = strict.StrictCharField(required=False, allow_blank=True, default="", max_length=4000)
+    corrective_action = strict.StrictCharField(required=False, allow_blank=True, max_length=4000)
 
 
 class DeviationFilter(django_filters.FilterSet):
@@ -415,6 +417,14 @@ class OverdueVisitSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=[reports.OVERDUE, reports.DUE])
 
 
+@extend_schema_serializer(many=False)  # one page object, though the action is the viewset's list
+class OverdueVisitsPageSerializer(serializers.Serializer):
+    results = OverdueVisitSerializer(many=True)
+    offset = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    next_offset = serializers.IntegerField(allow_null=True)
+
+
 def rows_as_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(reports.COLUMNS), lineterminator="\n")
@@ -444,6 +454,7 @@ class OverdueReportViewSet(viewsets.GenericViewSet):
     pagination_class = None
     queryset = Visit.objects.none()
     renderer_classes = [*cast(Any, api_settings).DEFAULT_RENDERER_CLASSES, CsvRenderer]
+    schema_error_codes = ("404",)  # ?study= or ?site= naming one the user does not see
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         # An error in CSV would be unreadable: errors answer JSON whatever was asked.
@@ -453,18 +464,7 @@ class OverdueReportViewSet(viewsets.GenericViewSet):
             request.accepted_media_type = "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
 
-    @extend_schema(
-        parameters=[ReportQuery],
-        responses=inline_serializer(
-            "OverdueVisitsPage",
-            {
-                "results": OverdueVisitSerializer(many=True),
-                "offset": serializers.IntegerField(),
-                "limit": serializers.IntegerField(),
-                "next_offset": serializers.IntegerField(allow_null=True),
-            },
-        ),
-    )
+    @extend_schema(parameters=[ReportQuery], responses=OverdueVisitsPageSerializer)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = {k: v for k, v in request.query_params.items()}
         query = ReportQuery(data=params, context={"request": request})

@@ -440,3 +440,29 @@ def test_an_empty_filter_value_is_refused_naming_it_instead_of_listing_everythin
     assert list(response.json()["errors"]) == [param]
     # Left out, the parameter is no filter.
     assert client_for(two_sites.user_a).get(_url()).json()["results"][0]["id"] == str(subject_a.pk)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "param"),
+    [
+        ("/api/exposures/", {"cycle": "0.5"}, "cycle"),  # an integer column: no rounding, no silence
+        ("/api/radiotherapy-courses/", {"on_study": "null"}, "on_study"),  # "null" is no boolean
+        ("/api/tumor-assessments/", {"response_mismatch": "unknown"}, "response_mismatch"),
+        ("/api/reports/sae/", {"as_of": ""}, "as_of"),  # empty is refused, not read as "now"
+    ],
+)
+def test_a_filter_value_of_the_wrong_type_is_refused_naming_it(client_for, two_sites, path, query, param):
+    response = client_for(two_sites.user_a).get(path, query)
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == [param]
+
+
+def test_an_empty_date_in_a_form_encoded_body_is_refused_not_read_as_left_out(
+    client_for, two_sites, subject_a
+):
+    client = client_for(two_sites.user_a)
+    answer = client.post(f"{_url(subject_a)}screen-fail/", {"reason": "no consent", "date": ""})
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["date"]
+    subject_a.refresh_from_db()
+    assert subject_a.status == "screening"
