@@ -64,13 +64,11 @@ class _BlankIsAValue:
     """In a form-encoded body DRF reads `date=` as "not given" for an optional field; here an empty
     value of a typed field is a value, and refused as that type (JSON bodies are unchanged)."""
 
-    field_name: str
-    allow_null: bool
-
     def get_value(self, dictionary: Any) -> Any:
         from rest_framework.utils import html
 
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "" and not self.allow_null:
+        name, nullable = getattr(self, "field_name", ""), getattr(self, "allow_null", False)
+        if html.is_html_input(dictionary) and dictionary.get(name) == "" and not nullable:
             return ""
         return super().get_value(dictionary)  # type: ignore[misc]
 
