@@ -9,7 +9,7 @@ from edc.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-class _NoMigrations(dict):  # type: ignore[type-arg]
+class _NoMigrations(dict[str, None]):
     """Every app "has no migrations": the test database is created from the models directly."""
 
     def __contains__(self, item: object) -> bool:
