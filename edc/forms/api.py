@@ -145,7 +145,7 @@ def _serializer(model: type[FormRecord], derived: tuple[str, ...] = ()) -> type[
     data = [
         f
         for f in model.editable_fields
-        if f not in ("visit", "not_done_reason", "not_done_detail", "ordinal_value")
+        if f not in ("visit", "not_done_reason", "not_done_detail")
     ]
     fields = [*BASE_FIELDS, *data, *derived, *META_FIELDS]
     # A form without "not done" (the death form) answers the fields and refuses them as input.
@@ -270,9 +270,6 @@ class FormRecordViewSet(AuditedViewSet):
     def update_record(
         self, instance: Any, data: dict[str, Any], reason: ChangeReason, version: int
     ) -> FormRecord:
-        if self.model is LabResult and "value" in data:
-            value = data.pop("value")
-            data["ordinal_value"], data["value"] = (value, None) if isinstance(value, str) else ("", value)
         if self.model is RadiotherapyCourse:
             unit = data.pop("dose_unit", "Gy")
             for name in ("dose_per_fraction_gy", "total_dose_gy"):

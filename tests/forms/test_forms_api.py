@@ -364,3 +364,15 @@ def test_a_form_list_costs_a_fixed_number_of_queries(trial, client_for, resource
     for _ in range(3):
         assert create(client, resource, screen_subject(trial.site_a)).status_code == 201
     assert queries() == few == LIST_QUERIES
+
+
+def test_a_lab_value_is_corrected_through_patch_and_converted_again(coordinator, subject):
+    data = create(coordinator, "lab-results", subject).json()
+    url = f"/api/lab-results/{data['id']}/"
+    changed = coordinator.patch(
+        url, {"value": "13.4", "change_reason": "transcribed wrong"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["value"], changed.json()["standard_value"]) == ("13.4", "134.0000")
+    history = coordinator.get(url + "history/").json()
+    assert history[0]["reason"] == "transcribed wrong"
