@@ -28,7 +28,7 @@ from edc.consent.selectors import first_consent_date
 from edc.core.bsa import mosteller_bsa
 from edc.core.labs import LabValue, LabValueError, read_lab
 from edc.core.partial_dates import PartialDate
-from edc.core.services import ChangeReason, record_save, record_void
+from edc.core.services import ChangeReason, record_save, record_update, record_void
 from edc.forms import codes
 from edc.forms.models import (
     PROCEDURE_FORMS,
@@ -311,8 +311,39 @@ def form_record_update(
 def form_record_void(*, user: Any, record: F, reason: ChangeReason, version: int | None = None) -> F:
     require_write(user, record.site)
     voided = record_void(record, user=user, reason=reason, version=version)
+    if isinstance(voided, Death):
+        _restore_after_death(user, voided, reason)
     _after_write(user, voided)
     return voided
+
+
+def _restore_after_death(user: Any, death: Death, reason: ChangeReason) -> None:
+    """A death form voided (entered in error): what it ended comes back. The visits it cancelled are
+    planned again, the subject returns to the status before the death took them off study, and the
+    schedule is re-planned without the death (each change with the void's reason)."""
+    from edc.subjects.models import Subject
+    from edc.subjects.services import subject_off_study_undo
+    from edc.visits.services import schedule_rebuild
+
+    from django.conf import settings
+    from django.utils import translation
+
+    # The reason the death wrote, in whichever of the site's languages it was recorded.
+    ended: list[str] = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            ended.append(gettext("Death on {day}").format(day=death.death_date))
+    why = gettext("Death form voided: {reason}").format(reason=reason.text)
+    restore = ChangeReason(code=reason.code, text=why)
+    cancelled = Visit.objects.active().filter(
+        subject_id=death.subject_id, status="cancelled", cancelled_reason__in=ended
+    )
+    for visit in cancelled.select_related("subject", "study"):
+        record_update(visit, user=user, changes={"status": "planned", "cancelled_reason": ""}, reason=restore)
+    subject = Subject.objects.select_related("study", "site").get(pk=death.subject_id)
+    for text in ended:
+        subject = subject_off_study_undo(user=user, subject=subject, why=why, off_study_reason=text)
+    schedule_rebuild(user=user, subject=subject, reason=why)
 
 
 def _after_write(user: Any, record: FormRecord) -> None:

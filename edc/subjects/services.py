@@ -462,6 +462,26 @@ def subject_off_study(
 
 
 @transaction.atomic
+def subject_off_study_undo(*, user: Any, subject: Subject, why: str, off_study_reason: str) -> Subject:
+    """Undo an off-study transition recorded in error (a death form voided): the status goes back to
+    the one before it, read from the subject's history. Only the transition whose reason names
+    `off_study_reason` is undone: a subject taken off study for another reason stays off study."""
+    require_write(user, subject.site)
+    if subject.status != SubjectStatus.OFF_STUDY:
+        return subject
+    rows = subject.history.order_by("-history_date", "-history_id").only("status", "history_change_reason")
+    went_off = None  # the oldest of the newest run of off-study rows: the transition itself
+    for row in rows:
+        if row.status == SubjectStatus.OFF_STUDY:
+            went_off = row
+            continue
+        if went_off is None or off_study_reason not in (went_off.history_change_reason or ""):
+            return subject  # off study for another reason
+        return record_update(subject, user=user, changes={"status": row.status}, reason=_reason(why))
+    return subject
+
+
+@transaction.atomic
 def subject_treatment_start(
     *, user: Any, subject: Subject, first_dose_date: dt.date, version: int | None = None
 ) -> Subject:

@@ -55,6 +55,35 @@ def test_recording_a_death_cancels_the_visits_from_that_day_and_takes_the_subjec
     assert death.history.count() == 1
 
 
+def test_voiding_a_death_entered_in_error_restores_the_schedule_and_the_status(studies):
+    subject = enrolled(SEED_000)
+    _done(subject, "CYCLE1", FIRST_DOSE)
+    before = {v.code: (v.status, v.target_date) for v in Visit.objects.filter(subject=subject)}
+    status_before = Subject.objects.get(pk=subject.pk).status
+    death = services.death_record(user=None, subject=subject, death_date="2025-05-20", cause="PD")
+    assert Subject.objects.get(pk=subject.pk).status == SubjectStatus.OFF_STUDY
+    services.form_record_void(
+        user=None, record=death, reason=ChangeReason("transcription_error", "wrong patient's form")
+    )
+    assert Subject.objects.get(pk=subject.pk).status == status_before
+    after = {v.code: (v.status, v.target_date) for v in Visit.objects.filter(subject=subject)}
+    assert after == before  # every visit the death cancelled is planned again, on its old date
+    assert selectors.death_of(subject) is None
+    restored = Visit.objects.filter(subject=subject, target_date__gte=dt.date(2025, 5, 20)).first()
+    latest = restored.history.order_by("-history_date", "-history_id").first()
+    assert "wrong patient's form" in latest.history_change_reason
+
+
+def test_voiding_a_death_leaves_a_subject_off_study_for_another_reason_off_study(studies):
+    from edc.subjects.services import subject_off_study
+
+    subject = enrolled(SEED_000)
+    subject = subject_off_study(user=None, subject=subject, date=dt.date(2025, 4, 1), reason="lost")
+    death = services.death_record(user=None, subject=subject, death_date="2025-05-20", cause="PD")
+    services.form_record_void(user=None, record=death, reason=ChangeReason("other", "entered twice"))
+    assert Subject.objects.get(pk=subject.pk).status == SubjectStatus.OFF_STUDY
+
+
 def test_a_death_is_recorded_once(studies):
     subject = enrolled(SEED_000)
     services.death_record(user=None, subject=subject, death_date="2025-05", cause="UNK")
