@@ -142,11 +142,7 @@ class FormRecordSerializer(StrictModelSerializer):
 
 
 def _serializer(model: type[FormRecord], derived: tuple[str, ...] = ()) -> type[FormRecordSerializer]:
-    data = [
-        f
-        for f in model.editable_fields
-        if f not in ("visit", "not_done_reason", "not_done_detail")
-    ]
+    data = [f for f in model.editable_fields if f not in ("visit", "not_done_reason", "not_done_detail")]
     fields = [*BASE_FIELDS, *data, *derived, *META_FIELDS]
     # A form without "not done" (the death form) answers the fields and refuses them as input.
     fixed = [name for name in ("not_done_reason", "not_done_detail") if name not in model.editable_fields]

@@ -321,12 +321,12 @@ def _restore_after_death(user: Any, death: Death, reason: ChangeReason) -> None:
     """A death form voided (entered in error): what it ended comes back. The visits it cancelled are
     planned again, the subject returns to the status before the death took them off study, and the
     schedule is re-planned without the death (each change with the void's reason)."""
+    from django.conf import settings
+    from django.utils import translation
+
     from edc.subjects.models import Subject
     from edc.subjects.services import subject_off_study_undo
     from edc.visits.services import schedule_rebuild
-
-    from django.conf import settings
-    from django.utils import translation
 
     # The reason the death wrote, in whichever of the site's languages it was recorded.
     ended: list[str] = []
