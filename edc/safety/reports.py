@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext
 
 from edc.core.scoping import scope
@@ -64,10 +64,15 @@ def due_row(item: clocks.DueItem, ae: AdverseEvent) -> dict[str, Any]:
 
 
 def safety_population(study: Any, user: Any) -> int:
-    """The denominator: the subjects the user sees who have started treatment (one query)."""
-    today = timezone.now().date()
-    subjects = scope(Subject.objects.active(), user).filter(study=study, planned_first_dose__lte=today)
-    return subjects.count()
+    """The denominator: the subjects the user sees who received study treatment, that is at least one
+    recorded dose (on treatment is the status the first recorded dose sets), one query. A subject
+    enrolled but never dosed is not in it, whatever the planned first dose."""
+    from edc.subjects.models import SubjectStatus
+    from edc.visits.exposures import Exposure
+
+    dosed = Exposure.objects.active().filter(subject_id=OuterRef("pk"), dose_given__gt=0)
+    subjects = scope(Subject.objects.active(), user).filter(study=study)
+    return subjects.filter(Q(status=SubjectStatus.ON_TREATMENT) | Exists(dosed)).count()
 
 
 def ae_facts(study: Any, user: Any) -> list[AeFact]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from decimal import Decimal
 import io
 
 import pytest
@@ -376,3 +377,36 @@ def test_a_study_you_do_not_see_has_no_safety_summary(seed000, client_for):
         client_for(UserFactory()).get(f"/api/studies/{seed000.study.pk}/safety-summary/").status_code == 404
     )
     assert client_for(seed000.monitor).get("/api/studies/x/safety-summary/").status_code == 404
+
+
+def test_the_safety_population_is_the_subjects_who_received_study_treatment(seed000, client_for):
+    from edc.core.models import ReasonCode
+    from edc.core.services import ChangeReason, record_update
+    from edc.visits.services import visit_unscheduled_create
+    from edc.visits.treatment import exposure_record
+    from studies.models import Intervention
+
+    seed000.subject()  # on treatment
+    never_dosed = seed000.subject()
+    record_update(  # enrolled, the first dose planned in the past, but never given
+        never_dosed,
+        user=None,
+        changes={"status": "enrolled"},
+        reason=ChangeReason(ReasonCode.OTHER, "test: enrolled, no dose"),
+    )
+    client = client_for(seed000.monitor)
+    assert client.get(f"/api/studies/{seed000.study.pk}/safety-summary/").json()["denominator"] == 1
+    # The safety world has no stored schedule: the dose is given at an unscheduled visit.
+    visit = visit_unscheduled_create(
+        user=None, subject=never_dosed, visit_date=dt.date(2025, 3, 15), reason="first dose", name="Dose"
+    )
+    exposure_record(
+        user=None,
+        subject=never_dosed,
+        visit=visit,
+        intervention=Intervention.objects.get(study=seed000.study, code="CAM"),
+        start_date=dt.date(2025, 3, 15),
+        dose_given=Decimal(200),
+        route="IV",
+    )
+    assert client.get(f"/api/studies/{seed000.study.pk}/safety-summary/").json()["denominator"] == 2
