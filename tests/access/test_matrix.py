@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.test import Client, TestCase
@@ -897,16 +897,31 @@ _LIST_CELL = re.compile(r"^([A-Z]+|-)$")
 class AccessMatrix(TestCase):
     """Generated below: test_<door>_<resource>_<action>_as_<actor>."""
 
+    # The world is kept in a holder that exists before setUpTestData: TestCase deep-copies every
+    # attribute setUpTestData *adds* for each test, and copying the whole world (hundreds of model
+    # instances with their related objects) cost more than the request each test makes. The tests
+    # never change these objects (their writes go through the doors, and each is rolled back).
+    _shared: ClassVar[dict[str, Any]] = {}
+
+    @property
+    def world(self) -> World:
+        return self._shared["world"]
+
+    @property
+    def sessions(self) -> dict[str, str]:
+        return self._shared["sessions"]
+
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.world = World()
+        world = cls._shared["world"] = World()
         # One admin session per actor for the whole class (signing in per request is most of the cost).
-        cls.sessions = {}
-        for actor, user in cls.world.users.items():
+        sessions: dict[str, str] = {}
+        for actor, user in world.users.items():
             if user is not None:
                 client = Client()
                 client.force_login(user)
-                cls.sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
+                sessions[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cls._shared["sessions"] = sessions
 
     def client_of(self, door: str, actor: str) -> Any:
         user = self.world.users[actor]
