@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from decimal import Decimal
 import io
+from decimal import Decimal
 
 import pytest
 
