@@ -359,6 +359,15 @@ def _after_dose(*, user: Any, subject: Any, why: str) -> None:
     if subject.status == "enrolled" and first is not None and _has_dose(subject):
         subject = subject_treatment_start(user=user, subject=subject, first_dose_date=first)
     schedule_rebuild(user=user, subject=subject, reason=why)
+    _medication_rules_again(user, subject)
+
+
+def _medication_rules_again(user: Any, subject: Any) -> None:
+    # The restricted-medication windows count from the first dose (the planned one until a dose is
+    # recorded): a recorded, moved or voided dose can move it, and the flags follow.
+    from edc.forms.restricted import restricted_medication_flags_refresh
+
+    restricted_medication_flags_refresh(user=user, subject=subject)
 
 
 def _has_dose(subject: Any) -> bool:
@@ -493,6 +502,7 @@ def exposure_void(
 
     voided = form_record_void(user=user, record=exposure, reason=reason, version=version)
     schedule_rebuild(user=user, subject=exposure.subject, reason=str(reason))
+    _medication_rules_again(user, exposure.subject)
     return voided
 
 

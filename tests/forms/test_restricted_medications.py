@@ -195,3 +195,28 @@ def test_refreshing_twice_writes_nothing_the_second_time(studies, django_assert_
     before = RestrictedMedicationFlag.history.count()
     restricted_medication_flags_refresh(user=None, subject=subject)
     assert RestrictedMedicationFlag.history.count() == before
+
+
+def test_the_flags_follow_the_first_dose_when_it_is_given_later_than_planned(studies):
+    from decimal import Decimal
+
+    from edc.visits.models import Visit
+    from edc.visits.treatment import exposure_record
+    from studies.models import Intervention
+
+    subject = enrolled(SEED_004)
+    _cm(subject, category="IMMUNOSUPP", last_day=FIRST_DOSE - dt.timedelta(days=14))
+    assert [r for r, *_ in _flags(subject)] == ["004-E14"]  # day 14 before the planned first dose
+    given = FIRST_DOSE + dt.timedelta(days=2)  # now 16 days after the last immunosuppressant
+    exposure_record(
+        user=None,
+        subject=subject,
+        visit=Visit.objects.get(subject=subject, code="CYCLE1"),
+        intervention=Intervention.objects.get(study=subject.study, code="CAM"),
+        start_date=given,
+        dose_given=Decimal(200),
+        route="IV",
+    )
+    assert _flags(subject) == []
+    voided = RestrictedMedicationFlag.objects.get(subject=subject)
+    assert voided.voided_at is not None  # kept, voided with the reason, never deleted
