@@ -19,6 +19,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -200,7 +201,7 @@ def _integer_field(model: type[models.Model], path: str) -> bool:
     for part in path.split("__"):
         try:
             field = model._meta.get_field(part)
-        except Exception:  # a lookup suffix or an annotation: not a plain column
+        except FieldDoesNotExist:  # a lookup suffix or an annotation: not a plain column
             return False
         if field.is_relation and field.related_model is not None:
             model = field.related_model
