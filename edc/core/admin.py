@@ -328,6 +328,13 @@ def _cached_capability(request: HttpRequest, capability: Capability) -> bool:
     return capability in request._edc_capabilities  # type: ignore[attr-defined]  # a per-request note
 
 
+def _no_service(page: Any, write: str) -> str:
+    writes = {"create": gettext("new record"), "change": gettext("change"), "void": gettext("void")}
+    return gettext("This page takes no {write}: {page} names no service for it.").format(
+        write=writes[write], page=type(page).__name__
+    )
+
+
 class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistoryAdmin):
     """Subclasses implement the three writes by calling their app's services (as AuditedViewSet does)."""
 
@@ -337,8 +344,10 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
 
     # --- the writes: one service each -------------------------------------------------------------
 
+    # A page that names no service for a write refuses it as any write the user may not make (a
+    # form error on the page, REFUSALS), never a server error.
     def create_record(self, request: HttpRequest, data: dict[str, Any]) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no create service.")
+        raise PermissionDenied(_no_service(self, "create"))
 
     def update_record(
         self,
@@ -348,12 +357,12 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
         reason: ChangeReason | None,
         version: int,
     ) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no update service.")
+        raise PermissionDenied(_no_service(self, "change"))
 
     def void_record(
         self, request: HttpRequest, instance: Any, reason: ChangeReason, version: int
     ) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no void service.")
+        raise PermissionDenied(_no_service(self, "void"))
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         data = form.cleaned_data
@@ -499,8 +508,9 @@ class AuditedInlineMixin:
     extra = 0
     model: Any
 
+    # As on AuditedModelAdmin: a write without its service is refused, never a server error.
     def create_record(self, request: HttpRequest, parent: Any, data: dict[str, Any]) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no create service.")
+        raise PermissionDenied(_no_service(self, "create"))
 
     def update_record(
         self,
@@ -510,12 +520,12 @@ class AuditedInlineMixin:
         reason: ChangeReason | None,
         version: int,
     ) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no update service.")
+        raise PermissionDenied(_no_service(self, "change"))
 
     def void_record(
         self, request: HttpRequest, instance: Any, reason: ChangeReason, version: int
     ) -> AuditedModel:
-        raise NotImplementedError(f"{type(self).__name__} names no void service.")
+        raise PermissionDenied(_no_service(self, "void"))
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]

@@ -15,6 +15,7 @@ size is bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (413).
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -115,7 +116,7 @@ class CaseFileSchema(ApiSchema):
         return body
 
 
-class CaseFileToolView(APIView):
+class CaseFileToolView(APIView, ABC):
     """POST a case file as the JSON body; the answer is exactly what its command prints."""
 
     # Subclasses name their sections (`sections`) and, for a bare list body, `bare_list`.
@@ -125,9 +126,9 @@ class CaseFileToolView(APIView):
     parser_classes = (JSONParser,)
     bare_list: ClassVar[str | None] = None
 
+    @abstractmethod
     def sections(self, request: Request) -> Sequence[Section]:
         """The case lists this tool reads (may raise ValidationError for a bad query parameter)."""
-        raise NotImplementedError
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sections = self.sections(request)

@@ -12,6 +12,7 @@ the first equivocal scan).
 from __future__ import annotations
 
 import datetime as dt
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -131,8 +132,9 @@ RecistNewLesions = Annotated[
 class CaseIn(InputModel):
     """A case of a RECIST or iRECIST file: read into its engine's input by ``to_engine``."""
 
+    @abstractmethod
     def to_engine(self) -> Any:
-        raise NotImplementedError
+        """The engine's input for this case (each kind of case says how)."""
 
 
 # --- lesions at baseline ------------------------------------------------------------------------
