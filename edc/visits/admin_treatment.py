@@ -37,16 +37,8 @@ EXPOSURE_INPUTS = [
 EXPOSURE_DERIVED = ["planned_dose", "dose_unit", "cycle_day", "dose_role", "basis_bsa_m2", "basis_weight_kg"]
 
 
-class ExposureInline(AuditedTabularInline):
-    """The doses given at this visit (each planned dose derived as it is saved)."""
-
-    model = Exposure
-    fk_name = "visit"
-    fields = [*EXPOSURE_INPUTS, *EXPOSURE_DERIVED, "base_version"]
-    readonly_fields = EXPOSURE_DERIVED
-
-    def create_record(self, request: HttpRequest, parent: Any, data: dict[str, Any]) -> Exposure:
-        return treatment.exposure_record(user=request.user, subject=parent.subject, visit=parent, **data)
+class ExposureWrites:
+    """A dose corrected or voided through the treatment services, on the visit page and its own."""
 
     def update_record(
         self,
@@ -64,6 +56,18 @@ class ExposureInline(AuditedTabularInline):
         self, request: HttpRequest, instance: Any, reason: ChangeReason, version: int
     ) -> Exposure:
         return treatment.exposure_void(user=request.user, exposure=instance, reason=reason, version=version)
+
+
+class ExposureInline(ExposureWrites, AuditedTabularInline):
+    """The doses given at this visit (each planned dose derived as it is saved)."""
+
+    model = Exposure
+    fk_name = "visit"
+    fields = [*EXPOSURE_INPUTS, *EXPOSURE_DERIVED, "base_version"]
+    readonly_fields = EXPOSURE_DERIVED
+
+    def create_record(self, request: HttpRequest, parent: Any, data: dict[str, Any]) -> Exposure:
+        return treatment.exposure_record(user=request.user, subject=parent.subject, visit=parent, **data)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "intervention":
@@ -108,7 +112,7 @@ VisitAdmin.inlines = [*VisitAdmin.inlines, ExposureInline, EndOfTreatmentInline]
 
 
 @admin.register(Exposure, site=site)
-class ExposureAdmin(AuditedModelAdmin):
+class ExposureAdmin(ExposureWrites, AuditedModelAdmin):
     list_display = [
         "subject",
         "agent_code",
@@ -155,23 +159,6 @@ class ExposureAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a dose is entered on its visit's page (the inline above)
-
-    def update_record(
-        self,
-        request: HttpRequest,
-        instance: Any,
-        changes: dict[str, Any],
-        reason: ChangeReason | None,
-        version: int,
-    ) -> Exposure:
-        return treatment.exposure_update(
-            user=request.user, exposure=instance, reason=reason, version=version, **changes
-        )
-
-    def void_record(
-        self, request: HttpRequest, instance: Any, reason: ChangeReason, version: int
-    ) -> Exposure:
-        return treatment.exposure_void(user=request.user, exposure=instance, reason=reason, version=version)
 
 
 @admin.register(EndOfTreatment, site=site)
