@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
@@ -27,6 +28,9 @@ class EdcAdminSite(admin.AdminSite):
     site_title = _("Oncology EDC")
     index_title = _("Trials, subjects and data management")
 
+    def autocomplete_view(self, request: HttpRequest) -> Any:
+        return EdcAutocompleteJsonView.as_view(admin_site=self)(request)
+
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
         wrapped = super().admin_view(view, cacheable)
 
@@ -39,6 +43,16 @@ class EdcAdminSite(admin.AdminSite):
 
         inner.admin_site = self  # type: ignore[attr-defined]  # as AdminSite.admin_view marks its views
         return inner
+
+
+class EdcAutocompleteJsonView(AutocompleteJsonView):
+    """Each result also carries what the answering model admin's ``autocomplete_extra(obj)`` adds
+    (the CTCAE term's grades, so the AE page lists only the picked term's grades)."""
+
+    def serialize_result(self, obj: Any, to_field_name: str) -> dict[str, Any]:
+        result = super().serialize_result(obj, to_field_name)
+        extra = getattr(self.model_admin, "autocomplete_extra", None)
+        return {**extra(obj), **result} if extra is not None else result
 
 
 site = EdcAdminSite(name="admin")

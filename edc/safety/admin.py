@@ -68,6 +68,10 @@ class CtcaeTermAdmin(admin.ModelAdmin):
     def allowed(self, obj: CtcaeTerm) -> str:
         return ", ".join(str(g) for g in obj.allowed_grades())
 
+    def autocomplete_extra(self, obj: CtcaeTerm) -> dict[str, Any]:
+        """The term's grades with their text, for the AE page's grade list (safety/ae_grades.js)."""
+        return {"grades": [{"grade": n, "text": obj.grade_text(n)} for n in obj.allowed_grades()]}
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _cached_capability(request, Capability.READ)
 
@@ -135,8 +139,34 @@ def attributions_text(ae: AdverseEvent) -> str:
     return "\n".join(lines)
 
 
+class GradeField(forms.TypedChoiceField):
+    """The grade list shows the term's grades with their CTCAE text once the term is known; any grade
+    1-5 passes the field so that the service refuses a grade the term lacks naming the valid ones (the
+    one message for the API, the form door and this page)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in {str(n) for n in range(1, 6)}
+
+
+def grade_choices(term: CtcaeTerm | None) -> list[tuple[Any, str]]:
+    if term is None:
+        return [("", gettext("choose the term first")), *((n, str(n)) for n in range(1, 6))]
+    return [("", "---------"), *((n, f"{n}: {term.grade_text(n)}") for n in term.allowed_grades())]
+
+
+def _term_named(value: Any) -> CtcaeTerm | None:
+    if isinstance(value, CtcaeTerm):
+        return value
+    if value in (None, ""):
+        return None
+    try:
+        return CtcaeTerm.objects.filter(pk=int(str(value))).first()
+    except (TypeError, ValueError):
+        return None
+
+
 class AdverseEventForm(AuditedAdminForm):
-    grade = forms.TypedChoiceField(coerce=int, choices=[(n, str(n)) for n in range(1, 6)], label=_("grade"))
+    grade = GradeField(coerce=int, choices=grade_choices(None), label=_("grade"))
     grade_on = forms.DateField(
         required=False,
         label=_("grade from"),
@@ -152,6 +182,35 @@ class AdverseEventForm(AuditedAdminForm):
         widgets = {
             "immune_related": forms.Select(choices=[("", "---------"), ("N", _("No")), ("Y", _("Yes"))])
         }
+
+    class Media:
+        # Picking another term in the autocomplete rebuilds the grade list from the term's grades,
+        # which the autocomplete's answer carries (EdcAdminSite.autocomplete_view).
+        js = ["safety/ae_grades.js"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "grade" not in self.fields or "ctcae_term" not in self.fields:
+            return
+        # The term the page is about: the one posted (a refused save shows the page again), the
+        # add link's ?ctcae_term=, or the record's own.
+        if self.is_bound:
+            term = _term_named(self.data.get(self.add_prefix("ctcae_term")))
+        else:
+            term = _term_named(self.initial.get("ctcae_term"))
+            if term is None and not self.instance._state.adding:
+                term = self.instance.ctcae_term
+        if not self.instance._state.adding:
+            # Set on this form's own fields: the class's fields are shared by every request.
+            grades = services.current_grades(self.instance)
+            self.fields["grade"].initial = grades[-1].grade if grades else None
+            if "attributions" in self.fields:
+                self.fields["attributions"].initial = attributions_text(self.instance)
+        self.fields["grade"].choices = grade_choices(term)
+        if term is not None:
+            self.fields["grade"].help_text = gettext("The grades of {term} with their CTCAE text.").format(
+                term=term.term
+            )
 
 
 AE_ADD_FIELDS = [
@@ -205,19 +264,6 @@ class AdverseEventAdmin(AuditedModelAdmin):
         if obj is not None:
             fields.append("subject")
         return fields
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is not None:
-            term = obj.ctcae_term
-            choices = [(n, f"{n}: {term.grade_text(n)}") for n in term.allowed_grades()]
-            grades = services.current_grades(obj)
-            form.base_fields["grade"] = forms.TypedChoiceField(
-                coerce=int, choices=choices, initial=grades[-1].grade if grades else None, label=_("grade"),
-                help_text=_("The grades of {term} with their CTCAE text.").format(term=term.term),
-            )  # fmt: skip
-            form.base_fields["attributions"].initial = attributions_text(obj)
-        return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "subject":

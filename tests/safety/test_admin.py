@@ -68,6 +68,59 @@ def test_the_admin_records_an_ae_and_its_page_offers_only_the_terms_grades_with_
     assert 'value="4"' not in page.split('name="grade"')[1].split("</select>")[0]  # Nausea has no grade 4
 
 
+def _grade_options(page: str) -> list[str]:
+    select = page.split('name="grade"')[1].split("</select>")[0]
+    return [part.split(">", 1)[1].split("<", 1)[0] for part in select.split("<option")[1:]]
+
+
+def test_the_add_page_lists_the_grades_of_the_term_it_is_opened_for(seed000, client):
+    client.force_login(seed000.investigator)
+    page = client.get(f"/admin/safety/adverseevent/add/?ctcae_term={term('Febrile neutropenia').pk}")
+    options = _grade_options(page.content.decode())
+    assert options[0] == "---------" and [o.split(":")[0] for o in options[1:]] == ["3", "4", "5"]
+    assert options[1].startswith("3: ANC &lt;1000/mm3 with a single temperature")
+    assert "safety/ae_grades.js" in page.content.decode()  # the list follows the term picked
+
+
+def test_the_add_page_without_a_term_asks_for_it_first(seed000, client):
+    client.force_login(seed000.investigator)
+    options = _grade_options(client.get("/admin/safety/adverseevent/add/").content.decode())
+    assert options == ["choose the term first", "1", "2", "3", "4", "5"]
+
+
+def test_a_refused_add_shows_the_posted_terms_grades_again(seed000, client):
+    client.force_login(seed000.investigator)
+    data = add_data(seed000.subject(), "Neutrophil count decreased", 5)
+    page = client.post("/admin/safety/adverseevent/add/", data).content.decode()
+    assert [o.split(":")[0] for o in _grade_options(page)[1:]] == ["1", "2", "3", "4"]
+
+
+def test_the_term_autocomplete_carries_each_terms_grades_with_their_text(seed000, client):
+    client.force_login(seed000.coordinator)
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "febrile neutro",
+            "app_label": "safety",
+            "model_name": "adverseevent",
+            "field_name": "ctcae_term",
+        },
+    )
+    found = {r["text"]: r for r in response.json()["results"]}
+    grades = found["Febrile neutropenia (CTCAE v5.0)"]["grades"]
+    assert [g["grade"] for g in grades] == [3, 4, 5]
+    assert grades[2]["text"] == term("Febrile neutropenia").grade_5
+
+
+def test_the_change_page_keeps_the_records_grade_and_attributions_to_itself(seed000, client):
+    client.force_login(seed000.investigator)
+    ae = _ae(seed000, name="Diarrhea", grade=3)
+    client.get(f"/admin/safety/adverseevent/{ae.pk}/change/")
+    page = client.get("/admin/safety/adverseevent/add/").content.decode()
+    assert 'value="" selected' in page.split('name="grade"')[1].split("</select>")[0]
+    assert "UNRELATED" not in page.split('name="attributions"')[1].split("</textarea>")[0]
+
+
 def test_a_grade_change_in_the_admin_adds_to_the_grade_history(seed000, client):
     client.force_login(seed000.investigator)
     ae = _ae(seed000, name="Diarrhea", grade=1)
