@@ -72,6 +72,21 @@ def api_query_step(step: str, body: dict[str, Any], status: Callable[[Any], Any]
     return run
 
 
+def admin_query_step(action: str, status: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The admin's query page: answer or close (saved: the query's status changed)."""
+
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        before = Query.objects.filter(pk=pk).first()
+        data = {"action": action, "text": "matrix", "base_version": before.version if before else 1}
+        response = client.post(f"/admin/datamanagement/query/{pk}/respond/", data)
+        after = Query.objects.filter(pk=pk).first()
+        if before is not None and after is not None and after.status != before.status:
+            return type(status(response))("saved")
+        return status(response)
+
+    return run
+
+
 def api_subject_post(
     path: str, body: Callable[[Any, Any], dict[str, Any]], status: Callable[[Any], Any]
 ) -> Callable[..., Any]:
@@ -169,6 +184,10 @@ def resources(resource_class: Any, helpers: dict[str, Any]) -> dict[tuple[str, s
                 "list": admin_list("queries", "/admin/datamanagement/query/", site_filter="site__id__exact"),
                 "view": api_get("/admin/datamanagement/query/{pk}/change/"),
                 "history": api_get("/admin/datamanagement/query/{pk}/history/"),
+                "page": api_get("/admin/datamanagement/query/{pk}/respond/"),
+                "answer": admin_query_step("answer", status),
+                "close": admin_query_step("close", status),
             },
+            unchanged=query_unchanged,
         ),
     }
