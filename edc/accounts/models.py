@@ -23,6 +23,9 @@ class AccountEventKind(models.TextChoices):
     LOGIN = "login", _("Login")
     LOGOUT = "logout", _("Logout")
     LOGIN_FAILED = "login_failed", _("Failed login")
+    # 21 CFR 11.300(d): a wrong password (or another user's ID) at an electronic signature is an
+    # attempt at unauthorised use, kept with the logins.
+    SIGNATURE_FAILED = "signature_failed", _("Failed signature (wrong password or user ID)")
 
 
 class Door(models.TextChoices):

@@ -8,10 +8,8 @@ sets last_login exactly as an admin login does.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
-from axes.helpers import get_client_ip_address
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
@@ -21,29 +19,13 @@ from django.utils import timezone
 
 from edc.accounts import services
 from edc.accounts.middleware import mark_active
-from edc.accounts.models import AccountEventKind, Door
-from edc.api.middleware import API_PREFIX
-
-
-def _source(request: HttpRequest | None) -> dict[str, Any]:
-    if request is None:
-        return {"door": Door.ADMIN, "ip_address": None, "user_agent": ""}
-    address = get_client_ip_address(request)
-    try:
-        address = str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        address = None  # a malformed REMOTE_ADDR is not a reason to refuse a login
-    return {
-        "door": Door.API if request.path_info.startswith(API_PREFIX) else Door.ADMIN,
-        "ip_address": address,
-        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-    }
+from edc.accounts.models import AccountEventKind
 
 
 @receiver(user_logged_in, dispatch_uid="edc.accounts.logged_in")
 def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     services.account_event_record(
-        kind=AccountEventKind.LOGIN, user=user, now=timezone.now(), **_source(request)
+        kind=AccountEventKind.LOGIN, user=user, now=timezone.now(), **services.request_source(request)
     )
     session = getattr(request, "session", None)
     if session is not None and SESSION_KEY in session:  # a session login, not a token one
@@ -54,7 +36,7 @@ def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
         services.account_event_record(
-            kind=AccountEventKind.LOGOUT, user=user, now=timezone.now(), **_source(request)
+            kind=AccountEventKind.LOGOUT, user=user, now=timezone.now(), **services.request_source(request)
         )
 
 
@@ -73,7 +55,7 @@ def _login_failed(
         # django-axes has run first (its app is listed before this one) and flagged a locked account.
         locked_out=bool(getattr(request, "axes_locked_out", False)),
         now=timezone.now(),
-        **_source(request),
+        **services.request_source(request),
     )
 
 

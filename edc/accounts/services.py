@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 
 from edc.accounts import tokens
 from edc.accounts.models import AccountEvent, AccountEventKind, ApiToken, Door
+from edc.api.middleware import API_PREFIX
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,19 @@ def account_event_record(
         locked_out=locked_out,
         occurred_at=now,
     )
+
+
+def request_source(request: HttpRequest | None) -> dict[str, Any]:
+    """Where an account event came from: the door, the client's address and user agent."""
+    if request is None:
+        return {"door": Door.ADMIN, "ip_address": None, "user_agent": ""}
+    address = get_client_ip_address(request)
+    try:
+        address = str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        address = None  # a malformed REMOTE_ADDR is not a reason to refuse a login
+    return {
+        "door": Door.API if request.path_info.startswith(API_PREFIX) else Door.ADMIN,
+        "ip_address": address,
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+    }

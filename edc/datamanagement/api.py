@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from edc.accounts.services import request_source
 from edc.api import fields as strict
 from edc.api.errors import error_response
 from edc.api.filters import VoidedFilter
@@ -461,6 +462,7 @@ class SignatureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             password=body["password"],
             username=body.get("username"),
             session_key=_session_key(request),
+            source=request_source(request),
         )
         return Response(self.get_serializer(signature).data, status=status.HTTP_201_CREATED)
 

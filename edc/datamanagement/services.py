@@ -454,11 +454,21 @@ def signing_needs_username(user: Any, session_key: str) -> bool:
     return not Signature.objects.filter(signed_by=user, session_digest=_digest(session_key)).exists()
 
 
-@transaction.atomic
 def signature_sign(
-    *, user: Any, kind: str, record: Any, password: str, username: str | None = None, session_key: str = ""
+    *,
+    user: Any,
+    kind: str,
+    record: Any,
+    password: str,
+    username: str | None = None,
+    session_key: str = "",
+    source: dict[str, Any] | None = None,
 ) -> Signature:
-    """The investigator signs a visit, a casebook or the screening decision, re-authenticating."""
+    """The investigator signs a visit, a casebook or the screening decision, re-authenticating.
+
+    A wrong password or another user's ID is refused and kept as an account event (door, address
+    and user agent from ``source``, as the login events have them). The event is written before
+    the signing's transaction, so the refusal does not roll it back."""
     subject = subject_of(record)
     _require(user, Capability.SIGN, subject.site, gettext("Only an investigator of site {site} signs."))
     errors: dict[str, list[str]] = {}
@@ -470,7 +480,29 @@ def signature_sign(
     if not password or not user.check_password(password):
         errors["password"] = [gettext("The password is not correct.")]
     if errors:
+        if password or username:  # something was typed: an authentication attempt that failed
+            _signature_failed(user, username or "", source)
         raise ValidationError(errors)
+    return _signature_write(user=user, kind=kind, record=record, subject=subject, session_key=session_key)
+
+
+def _signature_failed(user: Any, typed_username: str, source: dict[str, Any] | None) -> None:
+    from edc.accounts.models import AccountEventKind, Door
+    from edc.accounts.services import account_event_record
+
+    where = {"door": Door.API, "ip_address": None, "user_agent": "", **(source or {})}
+    account_event_record(
+        kind=AccountEventKind.SIGNATURE_FAILED,
+        user=user,
+        # The user ID as typed when it names someone else: the trail shows whose ID was tried.
+        username=typed_username if typed_username and typed_username != user.get_username() else "",
+        now=timezone.now(),
+        **where,
+    )
+
+
+@transaction.atomic
+def _signature_write(*, user: Any, kind: str, record: Any, subject: Any, session_key: str) -> Signature:
     if record.is_voided:
         raise ValidationError({"record_id": [gettext("A voided record is not signed.")]})
     if kind == SignatureKind.SCREENING and _screening_extra(record):

@@ -264,6 +264,37 @@ def test_a_wrong_password_or_another_user_id_is_refused_and_nothing_is_signed(wo
     assert api.get("/api/signatures/").json()["results"] == []
 
 
+def test_a_failed_signature_is_kept_as_an_account_event_and_shows_in_the_audit_trail(world):
+    from edc.accounts.models import AccountEvent
+
+    investigator = world.users["investigator"]
+    api = client(investigator)
+    wrong = api.post(
+        "/api/signatures/",
+        {"kind": "casebook", "record_id": str(world.subject_a.pk), "password": "nope"},
+        format="json",
+        HTTP_USER_AGENT="signing-test",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert wrong.status_code == 400
+    other = _sign(api, world.subject_a.pk, password=PASSWORD, username="dm_coordinator")
+    assert other.status_code == 400
+    failed = list(AccountEvent.objects.filter(kind="signature_failed").order_by("id"))
+    assert [(e.user, e.username, e.door) for e in failed] == [
+        (investigator, investigator.username, "api"),
+        (investigator, "dm_coordinator", "api"),  # whose ID was tried
+    ]
+    assert (failed[0].ip_address, failed[0].user_agent) == ("10.1.2.3", "signing-test")
+    # A refusal before any credential was typed (no password, no ID) is no authentication attempt.
+    assert _sign(api, world.subject_a.pk, password="").status_code == 400
+    assert AccountEvent.objects.filter(kind="signature_failed").count() == 2
+    # The study's trail has its members' account events (a subject's, those of who wrote its data).
+    rows = _csv(client(world.users["data_manager"]).get("/api/audit-trail/", {"study": world.study.pk}))
+    assert [r["event"] for r in rows if r["record type"] == "account event"].count(
+        "Failed signature (wrong password or user ID)"
+    ) == 2
+
+
 @pytest.mark.parametrize("who", ["coordinator", "monitor", "data_manager", "investigator_b"])
 def test_only_an_investigator_of_the_site_signs(world, who):
     user = world.users[who]
