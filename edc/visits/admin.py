@@ -1,8 +1,9 @@
 """The visit page: a visit and its forms as inlines (the screening visit holds the screening forms).
 
 Every inline row is written by the forms' services (edc/forms/services.py), the same as the API's;
-a changed or voided row takes the page's reason for change. Recording a visit (done, missed) comes
-with the visits issue; here a visit's own fields are read-only.
+a changed or voided row takes the page's reason for change. A visit's own fields are read-only
+here: it is recorded (done on a date) or missed on its own pages, /admin/visits/visit/{id}/record/
+and .../miss/ (edc/visits/admin_schedule.py), through the services the API's actions call.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from edc.core.admin import AuditedModelAdmin, AuditedStackedInline, AuditedTabularInline, VoidedFilter
 from edc.core.admin_site import site
@@ -127,17 +129,39 @@ class VisitAdmin(FormStatusAdminMixin, AuditedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # screening and the schedule create visits (edc/visits/services.py)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.fields, "record_or_miss"] if obj is not None else self.fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.fields, "record_or_miss"] if obj is not None else self.fields
+
+    @admin.display(description=_("record"))
+    def record_or_miss(self, obj: Visit) -> str:
+        from edc.visits.admin_schedule import visit_actions
+
+        return visit_actions(obj)
+
     def get_urls(self) -> list[Any]:
         from django.urls import path
 
-        from edc.visits.admin_schedule import overdue_view
+        from edc.visits.admin_schedule import miss_view, overdue_view, record_view
 
         own = [
             path(
                 "overdue/",
                 self.admin_site.admin_view(lambda request: overdue_view(self, request)),
                 name="visits_visit_overdue",
-            )
+            ),
+            path(
+                "<path:object_id>/record/",
+                self.admin_site.admin_view(lambda request, object_id: record_view(self, request, object_id)),
+                name="visits_visit_record",
+            ),
+            path(
+                "<path:object_id>/miss/",
+                self.admin_site.admin_view(lambda request, object_id: miss_view(self, request, object_id)),
+                name="visits_visit_miss",
+            ),
         ]
         return own + super().get_urls()
 

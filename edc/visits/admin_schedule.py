@@ -1,5 +1,7 @@
 """Admin pages of the schedule: the coordinator's overdue-visits page (/admin/visits/visit/overdue/,
-served by VisitAdmin) and the schedule table on the subject's page (SubjectAdmin's `schedule` field).
+served by VisitAdmin), the schedule table on the subject's page (SubjectAdmin's `schedule` field)
+with each visit's record / missed actions, and the pages of those actions
+(/admin/visits/visit/{id}/record/ and .../miss/), which call the services the API's actions call.
 
 Both read what the API reads: the overdue page is edc/visits/reports.py (one query, each site's
 today, scoped to the user's sites), the table is the subject's active visits with the same
@@ -9,16 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from edc.visits import reports
-from edc.visits.models import Visit
+from edc.core.admin import REFUSALS, refusal_messages
+from edc.core.models import Capability
+from edc.core.scoping import has_capability
+from edc.visits import reports, services
+from edc.visits.models import Visit, VisitStatus
 
 PAGE = 500  # rows on the overdue page; the API and the command page through the rest
 
@@ -71,6 +79,7 @@ def schedule_table(subject: Any) -> SafeString:
         gettext("Status"),
         gettext("Visit date"),
         gettext("Window"),
+        gettext("Actions"),
     ]
     rows = []
     for visit in visits:
@@ -86,13 +95,14 @@ def schedule_table(subject: Any) -> SafeString:
                 visit.visit_date or "-",
                 COLOURS.get(state, "inherit"),
                 timing_label(state) or "-",
+                visit_actions(visit),
             )
         )
     header = format_html_join("", "<th>{}</th>", ((h,) for h in head))
     body = format_html_join(
         "",
         '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-        '<td><span style="color:{}; font-weight:bold">{}</span></td></tr>',
+        '<td><span style="color:{}; font-weight:bold">{}</span></td><td>{}</td></tr>',
         rows,
     )
     return format_html(
@@ -119,6 +129,8 @@ def overdue_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     )
     for row in rows:
         row["visit_url"] = reverse("admin:visits_visit_change", args=[row["visit_id"]])
+        row["record_url"] = reverse("admin:visits_visit_record", args=[row["visit_id"]])
+        row["miss_url"] = reverse("admin:visits_visit_miss", args=[row["visit_id"]])
         row["subject_url"] = reverse("admin:subjects_subject_change", args=[row["subject_id"]])
         row["colour"] = COLOURS[row["state"]]
         row["state_label"] = timing_label(row["state"])
@@ -134,4 +146,134 @@ def overdue_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
             "page": PAGE,
             "due_days": due_days,
         },
+    )
+
+
+# --- recording a visit, or its being missed ---------------------------------------------------------
+
+
+def visit_actions(visit: Visit) -> SafeString:
+    """The links to record the visit (or correct its date) and to mark it missed, as its status
+    allows; the pages check the user's right to write at the visit's site."""
+    links = []
+    if visit.status != VisitStatus.CANCELLED:
+        label = gettext("record") if visit.status == VisitStatus.PLANNED else gettext("correct the date")
+        links.append((reverse("admin:visits_visit_record", args=[visit.pk]), label))
+    if visit.status == VisitStatus.PLANNED:
+        links.append((reverse("admin:visits_visit_miss", args=[visit.pk]), gettext("missed")))
+    if not links:
+        return format_html("{}", "-")
+    return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+
+class RecordForm(forms.Form):
+    visit_date = forms.DateField(label=_("visit date"), help_text=_("The site's date of the visit."))
+    out_of_window_reason = forms.CharField(
+        label=_("reason outside the window"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Needed when the date is outside the visit's window."),
+    )
+    reason = forms.CharField(
+        label=_("reason for the correction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Needed when the visit was already done or missed."),
+    )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("why the visit was missed"), widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+    )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def _visit_for(model_admin: Any, request: HttpRequest, object_id: str) -> Visit:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    try:
+        pk = Visit._meta.pk.to_python(object_id)
+    except ValidationError as exc:
+        raise Http404 from exc
+    # Scoped: another site's visit answers as one that does not exist.
+    visit = model_admin.get_queryset(request).filter(voided_at__isnull=True).select_related("subject", "site")
+    found = visit.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _visit_step_page(
+    model_admin: Any,
+    request: HttpRequest,
+    object_id: str,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    step: Any,
+) -> HttpResponse:
+    visit = _visit_for(model_admin, request, object_id)
+    may_write = has_capability(request.user, Capability.ENTER_DATA, site=visit.site)
+    form = form_class(request.POST or None, initial={"base_version": visit.version})
+    if request.method == "POST":
+        if not may_write:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                saved = step(visit, form.cleaned_data)
+            except REFUSALS as exc:  # the service's refusal, a locked or since-changed visit
+                for field, errors in refusal_messages(exc).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(
+                    request,
+                    gettext("{visit}: {status}.").format(visit=saved.code, status=saved.get_status_display()),
+                )
+                return HttpResponseRedirect(reverse("admin:subjects_subject_change", args=[visit.subject_id]))
+    return TemplateResponse(
+        request,
+        "admin/visits/visit/step.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "title": title,
+            "visit": visit,
+            "window": _window(visit),
+            "form": form,
+            "may_write": may_write,
+        },
+    )
+
+
+def record_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    """The visit took place on a date (outside its window with a reason: a candidate deviation)."""
+
+    def step(visit: Visit, data: dict[str, Any]) -> Visit:
+        return services.visit_record(
+            user=request.user,
+            visit=visit,
+            visit_date=data["visit_date"],
+            out_of_window_reason=data["out_of_window_reason"],
+            reason=data["reason"],
+            version=data["base_version"],
+        )
+
+    return _visit_step_page(
+        model_admin, request, object_id, form_class=RecordForm, title=gettext("Record the visit"), step=step
+    )
+
+
+def miss_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    """The visit did not take place, with why."""
+
+    def step(visit: Visit, data: dict[str, Any]) -> Visit:
+        return services.visit_miss(
+            user=request.user, visit=visit, reason=data["reason"], version=data["base_version"]
+        )
+
+    return _visit_step_page(
+        model_admin, request, object_id, form_class=MissForm, title=gettext("The visit was missed"), step=step
     )

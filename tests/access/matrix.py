@@ -254,6 +254,12 @@ api   deviations               list      ABZ        AB           AB            A
 api   deviations               retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401
 api   deviations               create    201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
 api   deviations               review    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   deviations               change    200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   deviations               void      200:ABZ    403:AB       403:AB        403:AB    403:AB    200:A          200:A           200:Z     -       401
+api   unscheduled-visits       post      201:ABZ    403:AB       403:AB        403:AB    403:AB    201:A          201:A           201:Z     -       401
+admin visit-record             page      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin visit-record             post      saved:ABZ  403:AB       403:AB        403:AB    403:AB    saved:A        saved:A         saved:Z   403     login
+admin visit-miss               post      saved:ABZ  403:AB       403:AB        403:AB    403:AB    saved:A        saved:A         saved:Z   403     login
 api   overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
 admin overdue-visits           list      ABZ        AB           AB            AB        AB        A              A               Z         403     login
 """

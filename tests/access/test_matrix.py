@@ -869,8 +869,34 @@ def _visits_resources() -> dict[tuple[str, str], Resource]:
                 "review": visits.api_post(
                     "/api/deviations/{pk}/review/", {"decision": "dismiss", "note": "matrix"}, _status
                 ),
+                "change": visits.api_deviation_change(_status),
+                "void": visits.api_deviation_void(_status),
             },
             unchanged=visits.deviation_unchanged,
+        ),
+        ("api", "unscheduled-visits"): Resource(
+            "visit-subjects",
+            missing=uuid.uuid4,
+            marker=lambda subject: subject.subject_identifier,
+            actions={"post": visits.api_unscheduled(_status)},
+            unchanged=visits.no_unscheduled_visit,
+        ),
+        ("admin", "visit-record"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={
+                "page": api_get("/admin/visits/visit/{pk}/record/"),
+                "post": visits.admin_visit_step("record", _status),
+            },
+            unchanged=visits.visit_unchanged,
+        ),
+        ("admin", "visit-miss"): Resource(
+            "planned-visits",
+            missing=uuid.uuid4,
+            marker=marker,
+            actions={"post": visits.admin_visit_step("miss", _status)},
+            unchanged=visits.visit_unchanged,
         ),
         ("api", "overdue-visits"): Resource(
             "planned-visits",

@@ -93,6 +93,57 @@ def api_post(path: str, body: dict[str, Any], status: Callable[[Any], Any]) -> C
     return run
 
 
+def _if_match(model: Any, pk: Any) -> dict[str, str]:
+    record = model.objects.filter(pk=pk).first()
+    return {"HTTP_IF_MATCH": f'"{record.version if record else 1}"'}
+
+
+def api_deviation_change(status: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        body = {"corrective_action": "matrix: retrained", "change_reason": "matrix"}
+        return status(client.patch(f"/api/deviations/{pk}/", body, format="json", **_if_match(Deviation, pk)))
+
+    return run
+
+
+def api_deviation_void(status: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        body = {"change_reason": "matrix"}
+        return status(
+            client.post(f"/api/deviations/{pk}/void/", body, format="json", **_if_match(Deviation, pk))
+        )
+
+    return run
+
+
+def api_unscheduled(status: Callable[[Any], Any]) -> Callable[..., Any]:
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        body = {"visit_date": "2025-03-20", "reason": "matrix: unscheduled"}
+        return status(client.post(f"/api/subjects/{pk}/visits/unscheduled/", body, format="json"))
+
+    return run
+
+
+def no_unscheduled_visit(record: Subject) -> bool:
+    return not Visit.objects.filter(subject=record, kind="unscheduled").exists()
+
+
+def admin_visit_step(step: str, status: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The admin's record / missed pages of a visit (saved: the visit's status changed)."""
+    body = {"visit_date": "2025-03-16"} if step == "record" else {"reason": "matrix"}
+
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        before = Visit.objects.filter(pk=pk).first()
+        data = {**body, "base_version": before.version if before else 1}
+        response = client.post(f"/admin/visits/visit/{pk}/{step}/", data)
+        after = Visit.objects.filter(pk=pk).first()
+        if before is not None and after is not None and after.status != before.status:
+            return type(status(response))("saved")
+        return status(response)
+
+    return run
+
+
 def api_create_deviation(status: Callable[[Any], Any]) -> Callable[..., Any]:
     def run(client: Any, world: Any, key: str) -> Any:
         body = {

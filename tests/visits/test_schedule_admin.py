@@ -59,7 +59,9 @@ def test_the_overdue_page_lists_the_coordinators_sites_overdue_visits_only(clien
     assert "MINE0" in text
     assert "THEIRS0" not in text
     visit = Visit.objects.get(code="MINE0")
-    assert f"/admin/visits/visit/{visit.pk}/change/" in text  # record or miss it there
+    assert (
+        f"/admin/visits/visit/{visit.pk}/record/" in text and f"/admin/visits/visit/{visit.pk}/miss/" in text
+    )
     client.force_login(trial.monitor)  # a study-wide monitor reads both sites
     text = client.get(OVERDUE).content.decode()
     assert "MINE0" in text and "THEIRS0" in text
@@ -81,7 +83,7 @@ def test_the_overdue_page_runs_a_fixed_number_of_queries(client, trial):
     for _ in range(4):
         _visits(screen_subject(trial.site_a), 3, prefix="MORE")
     many, page = _queries(client, OVERDUE)
-    assert page.content.decode().count("Record or miss") >= 13
+    assert page.content.decode().count("/record/") >= 13  # each row: record, missed, its visit page
     assert many == few
 
 
@@ -121,3 +123,85 @@ def test_another_sites_visit_is_not_on_a_subjects_page_and_the_table_costs_fixed
     assert many == few
     # The other site's subject is no page of the coordinator's.
     assert client.get(f"/admin/subjects/subject/{other.pk}/change/").status_code in (302, 404)
+
+
+# --- recording and missing a visit in the admin ------------------------------------------------------
+
+
+def _step(client, visit, step, **data):
+    data.setdefault("base_version", Visit.objects.get(pk=visit.pk).version)
+    return client.post(f"/admin/visits/visit/{visit.pk}/{step}/", data)
+
+
+def test_the_coordinator_records_a_visit_from_the_schedule_and_a_late_one_needs_a_reason(client, trial):
+    from edc.visits.models import Deviation
+
+    subject = screen_subject(trial.site_a)
+    _visits(subject, 2, prefix="REC")
+    on_time, late = Visit.objects.get(code="REC0"), Visit.objects.get(code="REC1")
+    client.force_login(trial.coordinator)
+    table = client.get(f"/admin/subjects/subject/{subject.pk}/change/").content.decode()
+    assert (
+        f"/admin/visits/visit/{on_time.pk}/record/" in table
+        and f"/admin/visits/visit/{late.pk}/miss/" in table
+    )
+    page = client.get(f"/admin/visits/visit/{on_time.pk}/record/").content.decode()
+    assert 'name="visit_date"' in page and str(on_time.window_start) in page
+    response = _step(client, on_time, "record", visit_date=on_time.target_date.isoformat())
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/subjects/subject/{subject.pk}/change/"
+    )
+    on_time.refresh_from_db()
+    assert (on_time.status, on_time.visit_date) == ("done", on_time.target_date)
+    assert on_time.history.first().history_user == trial.coordinator
+
+    after_window = late.window_end + dt.timedelta(days=2)
+    refused = _step(client, late, "record", visit_date=after_window.isoformat())
+    assert refused.status_code == 200 and "outside the visit" in refused.content.decode()
+    assert Visit.objects.get(pk=late.pk).status == "planned"
+    assert (
+        _step(
+            client,
+            late,
+            "record",
+            visit_date=after_window.isoformat(),
+            out_of_window_reason="patient travelling",
+        ).status_code
+        == 302
+    )
+    assert Deviation.objects.filter(visit=late, status="candidate").count() == 1
+
+
+def test_the_coordinator_marks_a_visit_missed_with_a_reason(client, trial):
+    subject = screen_subject(trial.site_a)
+    _visits(subject, 1, prefix="MISS")
+    visit = Visit.objects.get(code="MISS0")
+    client.force_login(trial.coordinator)
+    refused = _step(client, visit, "miss", reason="")
+    assert refused.status_code == 200 and "errorlist" in refused.content.decode()
+    assert _step(client, visit, "miss", reason="patient in hospital").status_code == 302
+    visit.refresh_from_db()
+    assert (visit.status, visit.missed_reason) == ("missed", "patient in hospital")
+    # A missed visit found to have taken place is a correction: it needs its reason.
+    again = _step(client, visit, "record", visit_date=visit.target_date.isoformat())
+    assert again.status_code == 200 and "say why it is recorded again" in again.content.decode()
+
+
+def test_a_stale_page_a_monitor_and_another_site_are_refused(client, trial):
+    subject = screen_subject(trial.site_a)
+    other = screen_subject(trial.site_b)
+    _visits(subject, 1, prefix="OWN")
+    _visits(other, 1, prefix="FAR")
+    mine, theirs = Visit.objects.get(code="OWN0"), Visit.objects.get(code="FAR0")
+    client.force_login(trial.coordinator)
+    stale = _step(client, mine, "miss", reason="x", base_version=mine.version + 5)
+    assert stale.status_code == 200 and Visit.objects.get(pk=mine.pk).status == "planned"
+    assert client.get(f"/admin/visits/visit/{theirs.pk}/record/").status_code == 404
+    assert _step(client, theirs, "miss", reason="x", base_version=1).status_code == 404
+    client.force_login(trial.monitor)
+    assert "<form method" not in client.get(f"/admin/visits/visit/{mine.pk}/record/").content.decode()
+    assert _step(client, mine, "miss", reason="x").status_code == 403
+    assert (
+        Visit.objects.get(pk=mine.pk).status == "planned"
+        and Visit.objects.get(pk=theirs.pk).status == "planned"
+    )

@@ -175,11 +175,11 @@ class Command(BaseCommand):
 
     def _enroll(self, study: Study, sites: list[Site]) -> tuple[float, int]:
         version = ConsentVersion.objects.filter(study=study).order_by("-effective_from").first()
-        today = sites[0].today()
         times, queries = [], []
         stamp = timezone.now().strftime("%H%M%S")
         for k in range(RUNS):
             site = sites[k % len(sites)]
+            today = site.today()  # each site's own date: the sites span time zones
             subject = subject_services.subject_screen(
                 user=None, study=study, site=site, sex="F", birth_date="1965", screening_date=today
             )
