@@ -146,21 +146,23 @@ _VALUES = (
 )
 
 
-def _row(values: dict[str, Any], today: dict[str, dt.date], as_of: dt.date | None) -> dict[str, Any]:
-    day = as_of or today[values["site__time_zone"]]
-    end = values["window_end"]
+def _row(values: tuple[Any, ...], today: dict[str, dt.date], as_of: dt.date | None) -> dict[str, Any]:
+    # `values` in _VALUES' order: rows are read as tuples, so a row is built once (one dict each,
+    # not a dict from the ORM and then this one: the report's cost at 10,000 subjects).
+    pk, protocol, site, zone, subject_id, identifier, screening, code, name, kind, target, start, end = values
+    day = as_of or today[zone]
     late = (day - end).days if end is not None else 0
     return {
-        "visit_id": str(values["pk"]),
-        "study": values["study__protocol_id"],
-        "site": values["site__code"],
-        "subject_id": str(values["subject_id"]),
-        "subject": values["subject__subject_identifier"] or values["subject__screening_number"],
-        "code": values["code"],
-        "name": values["name"],
-        "kind": values["kind"],
-        "target_date": values["target_date"],
-        "window_start": values["window_start"],
+        "visit_id": str(pk),
+        "study": protocol,
+        "site": site,
+        "subject_id": str(subject_id),
+        "subject": identifier or screening,
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "target_date": target,
+        "window_start": start,
         "window_end": end,
         "as_of": day,
         "days_overdue": max(late, 0),
@@ -191,7 +193,7 @@ def overdue_visits(
 ) -> tuple[list[dict[str, Any]], bool]:
     """The report's rows (a page of them with `limit`) and whether more follow: one query."""
     now = now or timezone.now()
-    rows = overdue_queryset(user, filters, now=now).values(*_VALUES)
+    rows = overdue_queryset(user, filters, now=now).values_list(*_VALUES)
     if limit is not None:
         page = list(rows[offset : offset + limit + 1])
         more = len(page) > limit

@@ -39,3 +39,20 @@ def test_with_debug_off_and_secrets_set_the_app_starts():
 
 def test_debug_on_starts_without_secrets():
     assert _check({"DJANGO_DEBUG": "1"}).returncode == 0
+
+
+def test_the_wsgi_application_loads_every_view_and_freezes_the_loaded_code():
+    # The server's process: what it loaded at start is out of the garbage collector's walks
+    # (edc/wsgi.py; the overdue report's figures in docs/performance.md depend on it).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "EDC_TESTING"))}
+    env.update({"DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "edc.example.org"})
+    code = (
+        "import gc, sys; import edc.wsgi; "
+        "assert 'edc.visits.api' in sys.modules and 'edc.safety.admin' in sys.modules; "
+        "print(gc.get_freeze_count())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) > 50_000
