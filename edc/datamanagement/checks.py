@@ -395,6 +395,38 @@ def grade5_ae_without_death_form(subjects: QuerySet) -> Iterable[Finding]:
         )
 
 
+@edit_check(
+    "ae_onset_after_resolution",
+    models=["safety.adverseevent"],
+    description="An adverse event whose resolution date is before its onset date.",
+)
+def ae_onset_after_resolution(subjects: QuerySet) -> Iterable[Finding]:
+    """An AE resolved before its onset (one query). The AE services refuse it at entry; this finds
+    what came by another door (an import through the core write path, data from before the rule)."""
+    from django.db.models import F
+
+    from edc.safety.models import AdverseEvent
+
+    rows = (
+        AdverseEvent.objects.active()
+        .filter(subject__in=subjects.values("id"), resolution__lt=F("onset"))
+        .values_list("id", "subject_id", "study_id", "site_id", "term", "onset", "resolution")
+    )
+    for pk, subject, study, site, term, onset, resolution in rows:
+        yield Finding(
+            subject,
+            study,
+            site,
+            "safety.adverseevent",
+            pk,
+            "resolution",
+            gettext(
+                "The adverse event {term} resolved on {resolution}, before its onset on {onset}: "
+                "correct the onset or the resolution date."
+            ).format(term=term, onset=onset, resolution=resolution),
+        )
+
+
 def _death_in_collection_period(subject: Any, death_date: Any) -> bool:
     """Whether the (possibly partial) death date can fall inside the subject's AE collection period.
 

@@ -135,3 +135,44 @@ def test_a_lab_ae_proposal_left_open_past_the_limit_raises_a_query_and_its_decis
         safety.ae_proposal_dismiss(user=seed000.investigator, proposal=proposal, reason="not significant")
     query.refresh_from_db()
     assert (query.status, query.close_kind) == (QueryStatus.CLOSED, CloseKind.CORRECTED)
+
+
+def test_an_imported_ae_resolved_before_its_onset_raises_a_query_and_the_correction_closes_it(seed000):
+    from edc.core.services import record_update
+
+    subject = seed000.subject()
+    ae = safety.adverse_event_create(
+        user=seed000.investigator,
+        subject=subject,
+        ctcae_term=term("Nausea"),
+        onset=DAY3,
+        grade=1,
+        outcome="RECOVERING",
+        immune_related=False,
+        attributions=[
+            safety.AttributionIn(agent, "UNRELATED", "NONE")
+            for agent in ("camrelizumab", "bevacizumab", "capecitabine")
+        ],
+    )
+    assert not Query.objects.filter(rule="ae_onset_after_resolution").exists()
+    # An import through the core write path (not the AE services, which refuse it) stores the
+    # contradiction; the bulk run finds it.
+    ae = record_update(
+        ae,
+        user=None,
+        changes={"resolution": DAY3 - dt.timedelta(days=2), "outcome": "RECOVERED"},
+        reason=ChangeReason("other", "import from the site's legacy system"),
+    )
+    assert edit_checks_run(study=seed000.study, rules=["ae_onset_after_resolution"]).raised == 1
+    query = _open("ae_onset_after_resolution", subject).get()
+    assert (query.record_type, query.record_id, query.field) == ("safety.adverseevent", ae.pk, "resolution")
+    assert "Nausea" in query.text and "before its onset" in query.text
+    assert edit_checks_run(study=seed000.study, rules=["ae_onset_after_resolution"]).raised == 0
+    safety.adverse_event_update(
+        user=seed000.investigator,
+        ae=ae,
+        reason=ChangeReason("transcription_error", "resolution date per the source"),
+        resolution=DAY3 + dt.timedelta(days=4),
+    )
+    query.refresh_from_db()
+    assert (query.status, query.close_kind) == (QueryStatus.CLOSED, CloseKind.CORRECTED)
