@@ -54,6 +54,19 @@ class _Refused(Exception):
         self.error = error
 
 
+def object_or_404(queryset: models.QuerySet, object_id: str) -> Any:
+    """The row of a (scoped) queryset named by an admin URL's id: a malformed id, a missing row and
+    one the user may not see all answer 404 alike, so a page never tells which."""
+    try:
+        pk = queryset.model._meta.pk.to_python(object_id)
+    except ValidationError as exc:
+        raise Http404 from exc
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def refusal_messages(error: Exception) -> dict[str | None, list[str]]:
     """A service's refusal as form errors: {field or None: [message, ...]}."""
     if isinstance(error, ValidationError):

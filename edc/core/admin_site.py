@@ -50,7 +50,8 @@ class EdcAutocompleteJsonView(AutocompleteJsonView):
     (the CTCAE term's grades, so the AE page lists only the picked term's grades)."""
 
     def serialize_result(self, obj: Any, to_field_name: str) -> dict[str, Any]:
-        result = super().serialize_result(obj, to_field_name)
+        # Django's documented hook for extra result data (the stubs do not declare it).
+        result = super().serialize_result(obj, to_field_name)  # type: ignore[misc]
         extra = getattr(self.model_admin, "autocomplete_extra", None)
         return {**extra(obj), **result} if extra is not None else result
 

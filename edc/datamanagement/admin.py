@@ -8,19 +8,19 @@ page (the user's sites), their history pages read-only (edc.core.admin).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from edc.core.admin import REFUSALS, AuditedModelAdmin, VoidedFilter, refusal_messages
+from edc.core.admin import REFUSALS, AuditedModelAdmin, VoidedFilter, object_or_404, refusal_messages
 from edc.core.admin_site import site
 from edc.core.models import Capability
 from edc.core.scoping import has_capability
@@ -71,7 +71,7 @@ class QueryResponseForm(forms.Form):
 
     def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [(name, RESPONSES[name]) for name in allowed]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [(name, RESPONSES[name]) for name in allowed]
 
 
 @admin.register(Query, site=site)
@@ -121,14 +121,8 @@ class QueryAdmin(ReadOnlyAdmin):
         """A query's page for the dialogue: answer, close or re-open through the query services."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        try:
-            pk = Query._meta.pk.to_python(object_id)
-        except ValidationError as exc:
-            raise Http404 from exc
         # A query of a site the user does not see answers as one that does not exist.
-        query = self.get_queryset(request).select_related("subject", "site").filter(pk=pk).first()
-        if query is None:
-            raise Http404
+        query = object_or_404(self.get_queryset(request).select_related("subject", "site"), object_id)
         allowed = allowed_responses(request.user, query)
         form = QueryResponseForm(
             request.POST or None, allowed=allowed, initial={"base_version": query.version}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from edc.core.admin import _cached_capability
+from edc.core.admin import _cached_capability, object_or_404
 from edc.core.admin_site import site
 from edc.core.models import Capability
 from edc.core.scoping import visible_studies
@@ -69,12 +68,8 @@ class StudyEndpointsAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def _study(self, request: HttpRequest, object_id: str) -> StudyEndpoints:
-        try:
-            pk = StudyEndpoints._meta.pk.to_python(object_id)
-        except ValidationError as exc:
-            raise Http404 from exc
-        study = self.get_queryset(request).filter(pk=pk).first()
-        if study is None or not self.has_view_permission(request, study):
+        study: StudyEndpoints = object_or_404(self.get_queryset(request), object_id)
+        if not self.has_view_permission(request, study):
             raise Http404
         return study
 

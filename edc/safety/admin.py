@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -23,6 +23,7 @@ from edc.core.admin import (
     _cached_capability,
     _on_history_page,
     _Refused,
+    object_or_404,
     refusal_messages,
 )
 from edc.core.admin_site import site
@@ -206,7 +207,7 @@ class AdverseEventForm(AuditedAdminForm):
             self.fields["grade"].initial = grades[-1].grade if grades else None
             if "attributions" in self.fields:
                 self.fields["attributions"].initial = attributions_text(self.instance)
-        self.fields["grade"].choices = grade_choices(term)
+        cast(GradeField, self.fields["grade"]).choices = grade_choices(term)
         if term is not None:
             self.fields["grade"].help_text = gettext("The grades of {term} with their CTCAE text.").format(
                 term=term.term
@@ -541,15 +542,9 @@ class LabAeProposalAdmin(ScopedHistoryAdminMixin, admin.ModelAdmin):
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        try:
-            pk = LabAeProposal._meta.pk.to_python(object_id)
-        except ValidationError as exc:
-            raise Http404 from exc
-        proposal = (
-            self.get_queryset(request).select_related("lab", "ctcae_term", "subject").filter(pk=pk).first()
+        proposal = object_or_404(
+            self.get_queryset(request).select_related("lab", "ctcae_term", "subject"), object_id
         )
-        if proposal is None:
-            raise Http404
         may_decide = proposal.status == ProposalStatus.OPEN and has_capability(
             request.user, Capability.SIGN, site=proposal.site
         )

@@ -9,9 +9,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -20,7 +20,14 @@ from django.utils.translation import gettext_lazy as _
 
 from edc.consent import services as consent_services
 from edc.consent.models import ConsentVersion, SignedConsent
-from edc.core.admin import REFUSALS, AuditedModelAdmin, AuditedStackedInline, VoidedFilter, refusal_messages
+from edc.core.admin import (
+    REFUSALS,
+    AuditedModelAdmin,
+    AuditedStackedInline,
+    VoidedFilter,
+    object_or_404,
+    refusal_messages,
+)
 from edc.core.admin_site import site
 from edc.core.models import Capability
 from edc.core.scoping import has_capability
@@ -242,13 +249,9 @@ class SubjectAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         return log.changelist_view(request, extra_context={"title": gettext("Screening log")})
 
     def _subject(self, request: HttpRequest, object_id: str) -> Subject:
-        try:
-            pk = Subject._meta.pk.to_python(object_id)
-        except ValidationError as exc:
-            raise Http404 from exc
-        subject = self.get_queryset(request).filter(pk=pk).select_related("study", "site").first()
-        if subject is None:
-            raise Http404
+        subject: Subject = object_or_404(
+            self.get_queryset(request).select_related("study", "site"), object_id
+        )
         return subject
 
     def _page(self, request: HttpRequest, subject: Subject, template: str, **context: Any) -> HttpResponse:

@@ -13,8 +13,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from edc.core.admin import REFUSALS, refusal_messages
+from edc.core.admin import REFUSALS, object_or_404, refusal_messages
 from edc.core.models import Capability
 from edc.core.scoping import has_capability
 from edc.visits import reports, services
@@ -193,15 +193,11 @@ class MissForm(forms.Form):
 def _visit_for(model_admin: Any, request: HttpRequest, object_id: str) -> Visit:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    try:
-        pk = Visit._meta.pk.to_python(object_id)
-    except ValidationError as exc:
-        raise Http404 from exc
     # Scoped: another site's visit answers as one that does not exist.
-    visit = model_admin.get_queryset(request).filter(voided_at__isnull=True).select_related("subject", "site")
-    found = visit.filter(pk=pk).first()
-    if found is None:
-        raise Http404
+    visits = (
+        model_admin.get_queryset(request).filter(voided_at__isnull=True).select_related("subject", "site")
+    )
+    found: Visit = object_or_404(visits, object_id)
     return found
 
 
