@@ -130,10 +130,12 @@ class VisitAdmin(FormStatusAdminMixin, AuditedModelAdmin):
         return False  # screening and the schedule create visits (edc/visits/services.py)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*self.fields, "record_or_miss"] if obj is not None else self.fields
+        fields = list(super().get_readonly_fields(request, obj))  # the form status panel included
+        return [*fields, "record_or_miss"] if obj is not None else fields
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*self.fields, "record_or_miss"] if obj is not None else self.fields
+        fields = list(super().get_fields(request, obj))
+        return [*fields, "record_or_miss"] if obj is not None else fields
 
     @admin.display(description=_("record"))
     def record_or_miss(self, obj: Visit) -> str:

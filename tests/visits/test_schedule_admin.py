@@ -145,6 +145,8 @@ def test_the_coordinator_records_a_visit_from_the_schedule_and_a_late_one_needs_
         f"/admin/visits/visit/{on_time.pk}/record/" in table
         and f"/admin/visits/visit/{late.pk}/miss/" in table
     )
+    visit_page = client.get(f"/admin/visits/visit/{on_time.pk}/change/").content.decode()
+    assert f"/admin/visits/visit/{on_time.pk}/record/" in visit_page and "Form status" in visit_page
     page = client.get(f"/admin/visits/visit/{on_time.pk}/record/").content.decode()
     assert 'name="visit_date"' in page and str(on_time.window_start) in page
     response = _step(client, on_time, "record", visit_date=on_time.target_date.isoformat())
