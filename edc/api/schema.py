@@ -332,6 +332,10 @@ class ApiSchema(AutoSchema):
             codes.append("404")
         if self._audited() and action in (*VERSIONED_ACTIONS, "create"):
             codes.append("409")
+        if self.method == "POST" and names_record:
+            # An action on a record (record a visit, answer a query, enroll, confirm a proposal ...)
+            # writes under a record that may be locked, and may state the `version` it read.
+            codes.append("409")
         if has_body:
             codes += ["413", "415"]
         if self._audited() and action in VERSIONED_ACTIONS:
@@ -340,7 +344,7 @@ class ApiSchema(AutoSchema):
         # A view whose query names a row (?study=, ?subject=) answers 404 for one the user does not
         # see, and one whose role rule refuses a read 403: it lists them in `schema_error_codes`.
         codes += [code for code in getattr(self.view, "schema_error_codes", ()) if code not in codes]
-        return sorted(codes)
+        return sorted(set(codes))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

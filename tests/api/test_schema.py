@@ -145,12 +145,13 @@ def _expected_errors(method, path):
         codes |= {"409", "428"}  # a change or void of a clinical record: locked, stale, no version
     if method == "post" and path.count("/") == 3 and path not in _NOT_RECORD_COLLECTIONS:
         codes.add("409")  # a new clinical record under a locked study or subject
+    if method == "post" and "{" in path:
+        codes.add("409")  # an action on a record: locked, or stale against the `version` it states
     if (method, path) == ("post", "/api/ctcae/grade/"):
         codes.add("404")  # ?version= names a CTCAE version with no stored terms
     if (method, path) == ("post", "/api/visits/{id}/forms/{code}/"):
-        # A form the door does not write (per subject, no model, entered in its parent); a new form
-        # row at a locked visit, subject or study.
-        codes |= {"405", "409"}
+        # A form the door does not write (per subject, no model, entered in its parent).
+        codes.add("405")
     if (method, path) == ("get", "/api/audit-trail/"):
         codes |= {"403", "404"}  # a role that exports no trail; a subject or study the user does not see
     if (method, path) == ("get", "/api/reports/overdue-visits/"):
