@@ -21,6 +21,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -354,6 +355,32 @@ class AuditedModelAdmin(ServiceAdminMixin, ScopedHistoryAdminMixin, SimpleHistor
     form = AuditedAdminForm
     history_list_display = ["reason_in_words"]
     list_filter: tuple[Any, ...] = (VoidedFilter,)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> Any:
+        # A subject's record: whoever raises queries (monitors, data managers) gets the page's
+        # "Raise a query" link (edc/templates/admin/change_form.html); the page checks the site.
+        of_a_subject = obj is not None and (
+            obj._meta.label_lower == "subjects.subject" or getattr(obj, "subject_id", None) is not None
+        )
+        if (
+            change
+            and of_a_subject
+            and self.model._meta.app_label != "datamanagement"
+            and not _on_history_page(request)
+            and _cached_capability(request, Capability.RAISE_QUERIES)
+        ):
+            context["raise_query_url"] = reverse(
+                "admin:datamanagement_query_raise", args=[obj._meta.label_lower, obj.pk]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- the writes: one service each -------------------------------------------------------------
 

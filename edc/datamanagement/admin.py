@@ -12,10 +12,10 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from edc.core.admin import REFUSALS, AuditedModelAdmin, VoidedFilter, object_or_404, refusal_messages
 from edc.core.admin_site import site
 from edc.core.models import Capability
-from edc.core.scoping import has_capability
+from edc.core.scoping import has_capability, scope
 from edc.datamanagement import services
 from edc.datamanagement.models import Query, QueryStatus, Signature, SourceVerification
 from edc.datamanagement.selectors import query_age_days, rule_description, sdv_states, signature_state
@@ -74,6 +74,27 @@ class QueryResponseForm(forms.Form):
         cast(forms.ChoiceField, self.fields["action"]).choices = [(name, RESPONSES[name]) for name in allowed]
 
 
+class RaiseForm(forms.Form):
+    field = forms.ChoiceField(label=_("field"), required=False)
+    text = forms.CharField(
+        label=_("query"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("What needs clarifying."),
+    )
+
+    def __init__(self, *args: Any, record: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        system = {"id", "study", "site", *record.system_fields}
+        cast(forms.ChoiceField, self.fields["field"]).choices = [
+            ("", gettext("the whole record")),
+            *(
+                (f.name, str(f.verbose_name).capitalize())
+                for f in record._meta.concrete_fields
+                if f.name not in system
+            ),
+        ]
+
+
 @admin.register(Query, site=site)
 class QueryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -110,12 +131,76 @@ class QueryAdmin(ReadOnlyAdmin):
     def get_urls(self) -> list[Any]:
         own = [
             path(
+                "raise/<str:record_type>/<path:record_id>/",
+                self.admin_site.admin_view(self.raise_view),
+                name="datamanagement_query_raise",
+            ),
+            path(
                 "<path:object_id>/respond/",
                 self.admin_site.admin_view(self.respond_view),
                 name="datamanagement_query_respond",
-            )
+            ),
         ]
         return own + super().get_urls()
+
+    def raise_view(self, request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
+        """A monitor's or data manager's manual query on a record (and one of its fields), raised from
+        the record's page through query_raise, as POST /api/queries/ does."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            model = services.record_model(record_type)
+        except ValidationError as exc:
+            raise Http404 from exc
+        # A record the user does not see answers as one that does not exist.
+        record = object_or_404(scope(model._default_manager.all(), request.user), record_id)
+        try:
+            subject = services.subject_of(record)
+        except ValidationError as exc:
+            raise Http404 from exc
+        may_raise = has_capability(request.user, Capability.RAISE_QUERIES, site=subject.site)
+        form = RaiseForm(request.POST or None, record=record, initial={"field": request.GET.get("field", "")})
+        if request.method == "POST":
+            if not may_raise:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    services.query_raise(
+                        user=request.user,
+                        record=record,
+                        text=form.cleaned_data["text"],
+                        field=form.cleaned_data["field"],
+                    )
+                except REFUSALS as exc:
+                    for field, errors in refusal_messages(exc).items():
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                else:
+                    messages.success(request, gettext("The query is raised."))
+                    return HttpResponseRedirect(self._record_page(record))
+        return TemplateResponse(
+            request,
+            "admin/datamanagement/query_raise.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": gettext("Raise a query"),
+                "record": record,
+                "record_kind": model._meta.verbose_name,
+                "record_url": self._record_page(record),
+                "subject": subject,
+                "form": form,
+                "may_raise": may_raise,
+            },
+        )
+
+    def _record_page(self, record: Any) -> str:
+        try:
+            return reverse(
+                f"admin:{record._meta.app_label}_{record._meta.model_name}_change", args=[record.pk]
+            )
+        except NoReverseMatch:
+            return reverse("admin:datamanagement_query_changelist")
 
     def respond_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """A query's page for the dialogue: answer, close or re-open through the query services."""

@@ -87,6 +87,25 @@ def admin_query_step(action: str, status: Callable[[Any], Any]) -> Callable[...,
     return run
 
 
+def admin_raise(status: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The admin's raise page for a subject (saved: the query exists)."""
+
+    def run(client: Any, world: Any, pk: Any) -> Any:
+        response = client.post(
+            f"/admin/datamanagement/query/raise/subjects.subject/{pk}/",
+            {"field": "sex", "text": "MATRIX-RAISE"},
+        )
+        if Query.objects.filter(record_id=pk, text="MATRIX-RAISE").exists():
+            return type(status(response))("saved")
+        return status(response)
+
+    return run
+
+
+def no_raised_query(record: Any) -> bool:
+    return not Query.objects.filter(record_id=record.pk, text="MATRIX-RAISE").exists()
+
+
 def api_subject_post(
     path: str, body: Callable[[Any, Any], dict[str, Any]], status: Callable[[Any], Any]
 ) -> Callable[..., Any]:
@@ -189,5 +208,15 @@ def resources(resource_class: Any, helpers: dict[str, Any]) -> dict[tuple[str, s
                 "close": admin_query_step("close", status),
             },
             unchanged=query_unchanged,
+        ),
+        ("admin", "query-raise"): resource_class(
+            "subjects",
+            missing=uuid.uuid4,
+            marker=subject_marker,
+            actions={
+                "page": api_get("/admin/datamanagement/query/raise/subjects.subject/{pk}/"),
+                "post": admin_raise(status),
+            },
+            unchanged=no_raised_query,
         ),
     }

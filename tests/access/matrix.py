@@ -210,6 +210,8 @@ admin queries                  history   200:ABZ    200:AB       200:AB        2
 admin queries                  page      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
 admin queries                  answer    saved:ABZ  403:AB       403:AB        403:AB    403:AB    saved:A        saved:A         saved:Z   403     login
 admin queries                  close     saved:ABZ  403:AB       saved:AB      saved:AB  403:AB    403:A          403:A           403:Z     403     login
+admin query-raise              page      200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     403     login
+admin query-raise              post      saved:ABZ  403:AB       saved:AB      saved:AB  403:AB    403:A          403:A           403:Z     403     login
 # --- issue 18 (treatment) ---
 api   exposures                list      ABZ        AB           AB            AB        AB        A              A               Z         -       401
 api   exposures                retrieve  200:ABZ    200:AB       200:AB        200:AB    200:AB    200:A          200:A           200:Z     -       401

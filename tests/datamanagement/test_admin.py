@@ -102,3 +102,56 @@ def test_another_sites_query_answers_as_one_that_does_not_exist(world, client):
     assert client.get(f"/admin/datamanagement/query/{uuid.uuid4()}/respond/").status_code == 404
     assert respond(client, query, "answer", "x").status_code == 404
     assert Query.objects.get(pk=query.pk).status == "open"
+
+
+# --- raising a manual query from a record's page --------------------------------------------------
+
+
+def _raise_url(record):
+    return f"/admin/datamanagement/query/raise/{record._meta.label_lower}/{record.pk}/"
+
+
+def test_a_monitor_raises_a_query_on_a_subjects_field_from_its_page(world, client):
+    client.force_login(world.users["monitor"])
+    page = client.get(f"/admin/subjects/subject/{world.subject_a.pk}/change/").content.decode()
+    assert _raise_url(world.subject_a) in page and "Raise a query" in page
+    form = client.get(_raise_url(world.subject_a)).content.decode()
+    assert '<option value="sex">Sex</option>' in form and 'value="version"' not in form
+    response = client.post(
+        _raise_url(world.subject_a), {"field": "sex", "text": "Sex differs from the ID card"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/subjects/subject/{world.subject_a.pk}/change/"
+    query = Query.objects.get(record_id=world.subject_a.pk)
+    assert (query.field, query.text, query.raised_by, query.status) == (
+        "sex",
+        "Sex differs from the ID card",
+        world.users["monitor"],
+        "open",
+    )
+    assert list(QueryEvent.objects.filter(query=query).values_list("action", flat=True)) == ["raised"]
+
+
+def test_raising_needs_words_and_the_site_does_not_raise(world, client):
+    client.force_login(world.users["data_manager"])
+    refused = client.post(_raise_url(world.subject_a), {"field": "", "text": " "})
+    assert refused.status_code == 200 and "errorlist" in refused.content.decode()
+    client.force_login(world.users["coordinator"])
+    page = client.get(f"/admin/subjects/subject/{world.subject_a.pk}/change/").content.decode()
+    assert _raise_url(world.subject_a) not in page  # the site answers queries, it does not raise them
+    assert client.post(_raise_url(world.subject_a), {"text": "x"}).status_code == 403
+    assert not Query.objects.exists()
+
+
+def test_a_record_the_user_does_not_see_or_that_is_no_record_answers_404(world, client):
+    client.force_login(world.users["monitor_b"])
+    assert client.get(_raise_url(world.subject_a)).status_code == 404
+    assert client.post(_raise_url(world.subject_a), {"text": "x"}).status_code == 404
+    assert (
+        client.get(f"/admin/datamanagement/query/raise/auth.user/{world.users['monitor'].pk}/").status_code
+        == 404
+    )
+    assert (
+        client.get(f"/admin/datamanagement/query/raise/subjects.subject/{uuid.uuid4()}/").status_code == 404
+    )
+    assert not Query.objects.exists()
