@@ -473,14 +473,18 @@ def signature_sign(
     _require(user, Capability.SIGN, subject.site, gettext("Only an investigator of site {site} signs."))
     errors: dict[str, list[str]] = {}
     first = signing_needs_username(user, session_key)
+    someone_else = bool(username) and username != user.get_username()
     if first and not username:
         errors["username"] = [gettext("The first signature of a session needs your user ID and password.")]
-    elif username and username != user.get_username():
+    elif someone_else:
         errors["username"] = [gettext("Sign with your own user ID.")]
-    if not password or not user.check_password(password):
+    wrong_password = bool(password) and not user.check_password(password)
+    if not password or wrong_password:
         errors["password"] = [gettext("The password is not correct.")]
     if errors:
-        if password or username:  # something was typed: an authentication attempt that failed
+        # An authentication that failed (a wrong password, another user's ID), not a form left
+        # incomplete (the right password without the ID, nothing typed): kept as an account event.
+        if wrong_password or someone_else:
             _signature_failed(user, username or "", source)
         raise ValidationError(errors)
     return _signature_write(user=user, kind=kind, record=record, subject=subject, session_key=session_key)

@@ -285,8 +285,10 @@ def test_a_failed_signature_is_kept_as_an_account_event_and_shows_in_the_audit_t
         (investigator, "dm_coordinator", "api"),  # whose ID was tried
     ]
     assert (failed[0].ip_address, failed[0].user_agent) == ("10.1.2.3", "signing-test")
-    # A refusal before any credential was typed (no password, no ID) is no authentication attempt.
+    # A form left incomplete is no failed authentication: nothing typed, or the right password
+    # without the user ID the first signature of a session needs.
     assert _sign(api, world.subject_a.pk, password="").status_code == 400
+    assert _sign(api, world.subject_a.pk, password=PASSWORD).status_code == 400
     assert AccountEvent.objects.filter(kind="signature_failed").count() == 2
     # The study's trail has its members' account events (a subject's, those of who wrote its data).
     rows = _csv(client(world.users["data_manager"]).get("/api/audit-trail/", {"study": world.study.pk}))
