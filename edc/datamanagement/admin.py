@@ -25,8 +25,14 @@ from edc.core.admin_site import site
 from edc.core.models import Capability
 from edc.core.scoping import has_capability, scope
 from edc.datamanagement import services
-from edc.datamanagement.models import Query, QueryStatus, Signature, SourceVerification
-from edc.datamanagement.selectors import query_age_days, rule_description, sdv_states, signature_state
+from edc.datamanagement.models import Query, Signature, SourceVerification
+from edc.datamanagement.selectors import (
+    query_age_days,
+    query_steps_allowed,
+    rule_description,
+    sdv_states,
+    signature_state,
+)
 
 
 class ReadOnlyAdmin(AuditedModelAdmin):
@@ -42,20 +48,6 @@ RESPONSES = {
     "close": _("Close"),
     "reopen": _("Re-open"),
 }
-
-
-def allowed_responses(user: Any, query: Query) -> list[str]:
-    """What this user may do to the query now: the site answers an open query; monitors and data
-    managers close one not closed and re-open one not open (the services check the same)."""
-    allowed = []
-    if query.status == QueryStatus.OPEN and has_capability(user, Capability.ANSWER_QUERIES, site=query.site):
-        allowed.append("answer")
-    if has_capability(user, Capability.RAISE_QUERIES, site=query.site):
-        if query.status != QueryStatus.CLOSED:
-            allowed.append("close")
-        if query.status != QueryStatus.OPEN:
-            allowed.append("reopen")
-    return allowed
 
 
 class QueryResponseForm(forms.Form):
@@ -208,7 +200,7 @@ class QueryAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         # A query of a site the user does not see answers as one that does not exist.
         query = object_or_404(self.get_queryset(request).select_related("subject", "site"), object_id)
-        allowed = allowed_responses(request.user, query)
+        allowed = query_steps_allowed(request.user, query)
         form = QueryResponseForm(
             request.POST or None, allowed=allowed, initial={"base_version": query.version}
         )

@@ -14,9 +14,28 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from edc.core.models import Capability
 from edc.core.readable import field_label, reason_words
-from edc.core.scoping import scope
+from edc.core.scoping import has_capability, scope
 from edc.datamanagement.models import Query, QueryStatus, Signature, SignatureKind, SourceVerification
+
+QUERY_STEPS = ("answer", "close", "reopen")
+
+
+def query_steps_allowed(user: Any, query: Query) -> list[str]:
+    """The steps of QUERY_STEPS this user may take on the query now, for a door to offer: the site
+    answers an open query; monitors and data managers close one not closed and re-open one not open.
+    The query services decide (with their own messages); tests/datamanagement/test_admin.py checks
+    that what this offers is exactly what they accept."""
+    allowed = []
+    if query.status == QueryStatus.OPEN and has_capability(user, Capability.ANSWER_QUERIES, site=query.site):
+        allowed.append("answer")
+    if has_capability(user, Capability.RAISE_QUERIES, site=query.site):
+        if query.status != QueryStatus.CLOSED:
+            allowed.append("close")
+        if query.status != QueryStatus.OPEN:
+            allowed.append("reopen")
+    return allowed
 
 
 def visible_queries(user: Any) -> QuerySet[Query]:

@@ -155,3 +155,38 @@ def test_a_record_the_user_does_not_see_or_that_is_no_record_answers_404(world, 
         client.get(f"/admin/datamanagement/query/raise/subjects.subject/{uuid.uuid4()}/").status_code == 404
     )
     assert not Query.objects.exists()
+
+
+@pytest.mark.parametrize("status", ["open", "answered", "closed"])
+@pytest.mark.parametrize(
+    "who",
+    ["coordinator", "investigator", "investigator_b", "monitor", "data_manager", "sponsor", "study_admin"],
+)
+def test_the_steps_offered_are_exactly_those_the_query_services_accept(world, who, status):
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.db import transaction
+
+    from edc.datamanagement.selectors import QUERY_STEPS, query_steps_allowed
+
+    query = raised(world)
+    if status != "open":
+        query = services.query_answer(user=world.users["coordinator"], query=query, answer="checked")
+    if status == "closed":
+        query = services.query_close(user=world.users["monitor"], query=query, text="ok")
+    user = world.users[who]
+    take = {
+        "answer": lambda q: services.query_answer(user=user, query=q, answer="words"),
+        "close": lambda q: services.query_close(user=user, query=q, text="words"),
+        "reopen": lambda q: services.query_reopen(user=user, query=q, text="words"),
+    }
+    accepted = []
+    for step in QUERY_STEPS:
+        try:
+            with transaction.atomic():
+                take[step](Query.objects.get(pk=query.pk))
+                transaction.set_rollback(True)
+            accepted.append(step)
+        except (PermissionDenied, ValidationError):
+            pass
+    assert query_steps_allowed(user, Query.objects.get(pk=query.pk)) == accepted
+    assert status != "open" or (("answer" in accepted) == (who in ("coordinator", "investigator")))
