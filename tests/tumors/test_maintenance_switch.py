@@ -19,22 +19,12 @@ from edc.visits.models import Visit
 from edc.visits.treatment import exposure_record
 from tests.factories import MembershipFactory, UserFactory
 from tests.tumors.conftest import imaging_visits
+from tests.tumors.test_api import LESION
 from tests.visits.treatment_support import SEED_000, enrolled, intervention, visit
 
 pytestmark = pytest.mark.django_db
 
 DOSED = dt.date(2025, 3, 18)
-LESION = {
-    "code": "T1",
-    "category": "TARGET",
-    "location": "liver segment VII",
-    "organ": "liver",
-    "nodal": "N",
-    "method": "CT",
-    "slice_thickness_mm": "5",
-    "diameter_mm": "40",
-    "date": "2025-03-01",
-}
 
 
 def give(subject, code, day, visit_code, given="200"):
