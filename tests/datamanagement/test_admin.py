@@ -190,3 +190,18 @@ def test_the_steps_offered_are_exactly_those_the_query_services_accept(world, wh
             pass
     assert query_steps_allowed(user, Query.objects.get(pk=query.pk)) == accepted
     assert status != "open" or (("answer" in accepted) == (who in ("coordinator", "investigator")))
+
+
+def test_the_query_changelist_costs_a_fixed_number_of_queries(world, client, django_assert_max_num_queries):
+    client.force_login(world.users["monitor"])
+    raised(world)
+    client.get("/admin/datamanagement/query/")
+    with django_assert_max_num_queries(12) as few:
+        assert "Sex per source?" in client.get("/admin/datamanagement/query/").content.decode()
+    for subject in (world.subject_a, world.subject_b) * 3:
+        services.query_raise(
+            user=world.users["data_manager"], record=subject, field="initials", text="Initials?"
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/admin/datamanagement/query/").content.decode()
+    assert page.count("/respond/") == 7  # each query links to its dialogue page
